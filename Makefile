@@ -1,0 +1,38 @@
+# Sinau: `make run` starts the bot, `make test` runs the whole suite. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The stamp is rebuilt whenever pyproject.toml changes, so a fresh clone installs everything.
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint fuzz bench sandbox clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/sinau run
+
+sandbox: $(STAMP)
+	$(BIN)/sinau sandbox
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+fuzz: $(STAMP)
+	SINAU_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -q -m fuzz
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -1,0 +1,166 @@
+"""Command line: ``sinau run | sandbox | content check PATH | content schema | backup PATH``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from bot.config import ConfigError, Settings, load_settings
+
+logger = logging.getLogger("sinau")
+
+EXIT_CONFIG = 2
+NO_TOKEN_HINT = (
+    "No bot token configured: set SINAU_TELEGRAM__TOKEN (a token from @BotFather) "
+    "or telegram.token in config.toml, then run again."
+)
+
+
+class InstanceLocked(Exception):
+    """Another Sinau process already runs on this database."""
+
+
+@contextmanager
+def instance_lock(db_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock beside the database for as long as the bot runs."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = db_path.with_name(db_path.name + ".lock")
+    handle: IO[str] = lock_path.open("a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InstanceLocked(
+                f"another Sinau is already running on {db_path} (lock {lock_path})"
+            ) from None
+        yield
+    finally:
+        handle.close()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sinau", description=__doc__)
+    parser.add_argument("--config", help="path to config.toml (default: ./config.toml)")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (the default)")
+    sub.add_parser("migrate", help="apply database migrations and exit")
+    backup = sub.add_parser("backup", help="take an online backup of the database")
+    backup.add_argument("path", type=Path)
+    content = sub.add_parser("content", help="course packs")
+    content_sub = content.add_subparsers(dest="content_command", required=True)
+    check = content_sub.add_parser("check", help="check course packs; file:line: message")
+    check.add_argument("path", type=Path)
+    content_sub.add_parser("schema", help="print the JSON Schema of a course pack")
+    return parser
+
+
+def _run(settings: Settings) -> int:
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import build_application
+    from bot.logs import setup_logging
+
+    if settings.telegram.token is None:
+        print(NO_TOKEN_HINT, file=sys.stderr)
+        return EXIT_CONFIG
+    token = settings.telegram.token.get_secret_value()
+    secret = settings.telegram.webhook_secret
+    setup_logging(secrets=[token] + ([secret.get_secret_value()] if secret else []))
+    with instance_lock(settings.database.path):
+        app = build_application(settings)
+        try:
+            if settings.telegram.mode == "webhook":
+                if not settings.telegram.webhook_url:
+                    raise ConfigError(
+                        "config error: telegram.webhook_url (SINAU_TELEGRAM__WEBHOOK_URL) "
+                        "is required in webhook mode"
+                    )
+                app.run_webhook(
+                    listen=settings.telegram.webhook_listen,
+                    port=settings.telegram.webhook_port,
+                    url_path=settings.telegram.webhook_path,
+                    webhook_url=settings.telegram.webhook_url,
+                    secret_token=secret.get_secret_value() if secret else None,
+                    allowed_updates=Update.ALL_TYPES,
+                )
+            else:
+                app.run_polling(
+                    allowed_updates=Update.ALL_TYPES,
+                    timeout=settings.telegram.poll_timeout,
+                    bootstrap_retries=3,
+                )
+        except InvalidToken:
+            print("The Bot API server refused the token (SINAU_TELEGRAM__TOKEN).",
+                  file=sys.stderr)
+            return EXIT_CONFIG
+        except NetworkError as exc:
+            print(f"Cannot reach the Bot API server at {settings.telegram.api_url}: "
+                  f"{type(exc).__name__}", file=sys.stderr)
+            return 1
+    return 0
+
+
+async def _migrate(settings: Settings) -> int:
+    from bot.storage import Database
+
+    async with Database(settings.database.path) as db:
+        version = await db.migrate()
+    print(f"{settings.database.path}: schema version {version}")
+    return 0
+
+
+async def _backup(settings: Settings, target: Path) -> int:
+    from bot.storage import Database
+
+    async with Database(settings.database.path) as db:
+        await db.backup_to(target)
+    async with Database(target) as copy:
+        verdict = await copy.integrity_check()
+        version = await copy.user_version()
+    if verdict != "ok":
+        print(f"backup {target} failed integrity_check: {verdict}", file=sys.stderr)
+        return 1
+    print(f"backup written to {target} (schema version {version}, integrity ok)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sinau`` console script and ``python -m bot``."""
+    args = _parser().parse_args(argv)
+    command = args.command or "run"
+    if command == "content":
+        from bot.content.check import run_check, run_schema
+
+        return run_check(args.path) if args.content_command == "check" else run_schema()
+    try:
+        settings = load_settings(args.config or os.environ.get("SINAU_CONFIG"))
+        if command == "migrate":
+            return asyncio.run(_migrate(settings))
+        if command == "backup":
+            if args.path.exists():
+                print(f"backup target {args.path} already exists", file=sys.stderr)
+                return 1
+            args.path.parent.mkdir(parents=True, exist_ok=True)
+            return asyncio.run(_backup(settings, args.path))
+        return _run(settings)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    except InstanceLocked as exc:
+        print(f"Refusing to start: {exc}.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

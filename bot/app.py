@@ -1,0 +1,129 @@
+"""Build the python-telegram-bot Application: builder, defaults, lifecycle hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    Defaults,
+)
+
+from bot.clock import Clock
+from bot.config import ConfigError, Settings
+from bot.context import BotData, SinauContext
+from bot.handlers import COMMANDS, register
+from bot.i18n import LANGUAGES, t
+from bot.services import Services
+
+logger = logging.getLogger(__name__)
+
+SinauApp = Application[Any, SinauContext, Any, Any, BotData, Any]
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Process different chats concurrently but each chat's updates in arrival order.
+
+    A learner pressing two buttons quickly must see them handled in order; a thousand
+    learners must not wait for each other.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 64) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    @staticmethod
+    def _key(update: object) -> int:
+        if isinstance(update, Update):
+            if update.effective_chat is not None:
+                return update.effective_chat.id
+            if update.effective_user is not None:
+                # A private chat's id equals its user's id, so poll answers line up with it.
+                return update.effective_user.id
+        return 0
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run ``coroutine`` after the earlier updates of the same chat."""
+        key = self._key(update)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key]
+                del self._locks[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
+def command_list(lang: str) -> list[BotCommand]:
+    """The commands shown in Telegram's menu, described in ``lang``."""
+    return [BotCommand(name, t(lang, f"commands.{name}")) for name in COMMANDS]
+
+
+async def _post_init(app: SinauApp) -> None:
+    data = app.bot_data
+    assert data.settings is not None and data.clock is not None
+    data.services = await Services.open(data.settings, data.clock)
+    # The menu in both languages; the default (no language_code) is Indonesian.
+    await app.bot.set_my_commands(command_list("id"))
+    for lang in LANGUAGES:
+        await app.bot.set_my_commands(command_list(lang), language_code=lang)
+    logger.info("Sinau started as @%s", app.bot.username)
+
+
+async def _post_shutdown(app: SinauApp) -> None:
+    if app.bot_data.services is not None:
+        await app.bot_data.services.close()
+        app.bot_data.services = None
+
+
+def build_application(settings: Settings, *, clock: Clock | None = None) -> SinauApp:
+    """The configured Application, handlers registered, nothing opened yet."""
+    if settings.telegram.token is None:
+        raise ConfigError(
+            "config error: telegram.token (SINAU_TELEGRAM__TOKEN) is required to run the bot"
+        )
+    api = settings.telegram.api_url
+    poll_timeout = settings.telegram.poll_timeout
+    app: SinauApp = (
+        ApplicationBuilder()
+        .token(settings.telegram.token.get_secret_value())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=settings.zone,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .context_types(ContextTypes(context=SinauContext, bot_data=BotData))
+        .concurrent_updates(PerChatUpdateProcessor())
+        .connection_pool_size(64)
+        .pool_timeout(10)
+        .get_updates_read_timeout(poll_timeout + 10)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    app.bot_data.settings = settings
+    app.bot_data.clock = clock or Clock()
+    register(app)
+    return app

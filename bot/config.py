@@ -1,0 +1,254 @@
+"""Typed settings: a TOML file overridden by ``SINAU_*`` environment variables."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from datetime import time
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILE = Path("config.toml")
+DEFAULT_UNITS = [
+    "Kecamatan Gajahmungkur",
+    "Kelurahan Bendan Duwur",
+    "Kelurahan Bendan Ngisor",
+    "Kelurahan Bendungan",
+    "Kelurahan Gajahmungkur",
+    "Kelurahan Karangrejo",
+    "Kelurahan Lempongsari",
+    "Kelurahan Petompon",
+    "Kelurahan Sampangan",
+]
+
+
+class ConfigError(Exception):
+    """A configuration problem, described in one line that names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TelegramSettings(_Section):
+    """How the bot reaches the Bot API server."""
+
+    token: SecretStr | None = None
+    api_url: str = "https://api.telegram.org"
+    mode: Literal["polling", "webhook"] = "polling"
+    poll_timeout: int = Field(default=10, ge=0, le=50)
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_path: str = "telegram"
+    webhook_secret: SecretStr | None = None
+
+    @field_validator("api_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_charset(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram allows 1-256 characters of A-Z a-z 0-9 _ - in the secret token.
+        if value is None:
+            return None
+        raw = value.get_secret_value()
+        if not 1 <= len(raw) <= 256 or not all(c.isascii() and (c.isalnum() or c in "_-")
+                                                for c in raw):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+
+class DatabaseSettings(_Section):
+    """Where the SQLite database lives."""
+
+    path: Path = Path("data/sinau.db")
+
+
+class AccessSettings(_Section):
+    """Who administers the bot."""
+
+    admin_ids: list[int] = Field(default_factory=list)
+
+
+class LocaleSettings(_Section):
+    """Defaults for time zone and language."""
+
+    timezone: str = "Asia/Jakarta"
+    default_language: Literal["id", "en"] = "id"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class LearningSettings(_Section):
+    """How lessons and quizzes are delivered."""
+
+    quiz_mode: Literal["inline", "poll"] = "inline"
+    units: list[str] = Field(default_factory=lambda: list(DEFAULT_UNITS))
+    nudge_times: list[time] = Field(
+        default_factory=lambda: [time(6, 30), time(7, 30), time(12, 30), time(19, 30)]
+    )
+    default_nudge_time: time = time(7, 30)
+    annual_jp_target: int = Field(default=20, ge=1, le=500)
+    minutes_per_jp: int = Field(default=45, ge=1, le=120)
+
+
+class NudgeSettings(_Section):
+    """Daily learning nudges."""
+
+    enabled: bool = True
+    tick_seconds: float = Field(default=20, gt=0, le=300)
+    grace_minutes: int = Field(default=120, ge=0, le=24 * 60)
+    quiet_start: time = time(6, 0)
+    quiet_end: time = time(21, 0)
+    backoff_after: int = Field(default=3, ge=1, le=30)
+    streak_kept_note: bool = False
+
+
+class DeliverySettings(_Section):
+    """Rate limits for bulk traffic (Telegram's documented flood limits)."""
+
+    global_per_second: float = Field(default=30, gt=0, le=1000)
+    chat_per_second: float = Field(default=1, gt=0, le=30)
+    group_per_minute: int = Field(default=20, ge=1, le=600)
+    max_retries: int = Field(default=5, ge=0, le=50)
+
+
+class PrivacySettings(_Section):
+    """Data retention and what discussion text is kept."""
+
+    retention_months: int = Field(default=24, ge=1, le=240)
+    store_discussion_text: bool = False
+
+
+class ContentSettings(_Section):
+    """Course packs: the shipped ones plus an optional folder of local ones."""
+
+    extra_packs: Path | None = None
+    max_upload_bytes: int = Field(default=512 * 1024, ge=1024, le=20 * 1024 * 1024)
+
+
+class Settings(BaseSettings):
+    """All of Sinau's settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SINAU_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    telegram: TelegramSettings = TelegramSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    access: AccessSettings = AccessSettings()
+    locale: LocaleSettings = LocaleSettings()
+    learning: LearningSettings = LearningSettings()
+    nudges: NudgeSettings = NudgeSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    privacy: PrivacySettings = PrivacySettings()
+    content: ContentSettings = ContentSettings()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The default time zone as a ZoneInfo."""
+        return ZoneInfo(self.locale.timezone)
+
+
+def _with_file(path: Path | None) -> type[Settings]:
+    """A Settings subclass whose sources are: init kwargs, environment, then the TOML file."""
+
+    class _FileSettings(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+            if path is not None:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+            return tuple(sources)
+
+    return _FileSettings
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    return "SINAU_" + "__".join(str(part).upper() for part in loc)
+
+
+def describe_error(exc: ValidationError) -> str:
+    """One line naming the first bad key, its environment variable and what is wrong."""
+    first = exc.errors(include_input=False, include_url=False)[0]
+    loc = tuple(p for p in first["loc"] if not isinstance(p, int)) or ("(root)",)
+    key = ".".join(str(p) for p in first["loc"])
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    more = len(exc.errors()) - 1
+    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"config error: {key} ({_env_name(loc)}): {message}{tail}"
+
+
+def load_settings(config_path: Path | str | None = None, **overrides: object) -> Settings:
+    """Load settings from the TOML file (if any) and the environment; raise ConfigError."""
+    explicit = config_path if config_path is not None else os.environ.get("SINAU_CONFIG")
+    path = Path(explicit) if explicit else DEFAULT_CONFIG_FILE
+    if explicit and not path.is_file():
+        raise ConfigError(f"config error: config file {str(path)!r} not found")
+    if path.is_file():
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config error: {path}: {exc}") from None
+    else:
+        path = None
+    try:
+        return _with_file(path)(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_error(exc)) from None
+    except SettingsError as exc:
+        raise ConfigError(_describe_env_error(exc)) from None
+
+
+def _describe_env_error(exc: SettingsError) -> str:
+    """Name the environment variable whose JSON value could not be parsed."""
+    for name, value in sorted(os.environ.items()):
+        if not name.startswith("SINAU_") or "__" not in name:
+            continue
+        section, _, key = name.removeprefix("SINAU_").lower().partition("__")
+        model = Settings.model_fields.get(section)
+        annotation = getattr(model, "annotation", None) if model else None
+        field = getattr(annotation, "model_fields", {}).get(key)
+        if field is None or getattr(field.annotation, "__origin__", None) not in (list, dict):
+            continue
+        try:
+            json.loads(value)
+        except ValueError:
+            return (f"config error: {section}.{key} ({name}): not a JSON value"
+                    " (for example [123456789, 987654321])")
+    return f"config error: {exc}"

@@ -1,0 +1,23 @@
+"""Commands every user has: /help, and the answer to an unknown command."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import SinauContext
+
+
+async def help_command(update: Update, context: SinauContext) -> None:
+    """List the learner commands."""
+    if update.effective_message is None:
+        return
+    from bot.handlers import COMMANDS
+
+    lines = [f"/{name} — {context.t(f'commands.{name}')}" for name in COMMANDS]
+    await update.effective_message.reply_text("\n".join(lines))
+
+
+async def unknown_command(update: Update, context: SinauContext) -> None:
+    """Point at /help when a command is not known."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(context.t("common.unknown_command"))

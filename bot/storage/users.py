@@ -1,0 +1,224 @@
+"""Users and chats: the people and places the bot talks with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.storage.db import Database, from_epoch, to_epoch
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A Telegram user as Sinau knows them."""
+
+    id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+    telegram_language: str | None
+    language: str | None
+    display_name: str | None
+    unit: str | None
+    timezone: str
+    start_payload: str | None
+    onboarding_step: str | None
+    onboarded_at: datetime | None
+    is_active: bool
+    created_at: datetime
+    last_seen_at: datetime
+
+    @property
+    def full_name(self) -> str:
+        """First and last name as Telegram gave them."""
+        return " ".join(p for p in (self.first_name, self.last_name) if p).strip()
+
+    @property
+    def name(self) -> str:
+        """The name to show: the chosen display name, else the Telegram name."""
+        return self.display_name or self.full_name or str(self.id)
+
+    @property
+    def onboarded(self) -> bool:
+        """True once the learner finished onboarding."""
+        return self.onboarded_at is not None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> User:
+        """Build from a ``users`` row."""
+        return cls(
+            id=row["id"],
+            first_name=row["first_name"],
+            last_name=row["last_name"],
+            username=row["username"],
+            telegram_language=row["telegram_language"],
+            language=row["language"],
+            display_name=row["display_name"],
+            unit=row["unit"],
+            timezone=row["timezone"],
+            start_payload=row["start_payload"],
+            onboarding_step=row["onboarding_step"],
+            onboarded_at=from_epoch(row["onboarded_at"]),
+            is_active=bool(row["is_active"]),
+            created_at=from_epoch(row["created_at"]),  # type: ignore[arg-type]
+            last_seen_at=from_epoch(row["last_seen_at"]),  # type: ignore[arg-type]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """A chat the bot is in (private, group, supergroup)."""
+
+    id: int
+    type: str
+    title: str | None
+    is_forum: bool
+    language: str | None
+    bot_status: str | None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> Chat:
+        """Build from a ``chats`` row."""
+        return cls(
+            id=row["id"],
+            type=row["type"],
+            title=row["title"],
+            is_forum=bool(row["is_forum"]),
+            language=row["language"],
+            bot_status=row["bot_status"],
+        )
+
+
+# Profile columns a service may change; anything else is refused, so no caller can smuggle a
+# column name into the SQL below.
+_PROFILE_COLUMNS = frozenset(
+    {"language", "display_name", "unit", "timezone", "start_payload", "onboarding_step"}
+)
+
+
+class UserRepository:
+    """Reads and writes ``users``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def touch(
+        self,
+        *,
+        user_id: int,
+        first_name: str,
+        last_name: str | None,
+        username: str | None,
+        telegram_language: str | None,
+        timezone: str,
+        now: datetime,
+    ) -> User:
+        """Record that the user was seen (creating them on first contact) and return them."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                """
+                INSERT INTO users (id, first_name, last_name, username, telegram_language,
+                                   timezone, created_at, last_seen_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET
+                    first_name = excluded.first_name,
+                    last_name = excluded.last_name,
+                    username = excluded.username,
+                    telegram_language = excluded.telegram_language,
+                    last_seen_at = excluded.last_seen_at
+                RETURNING *
+                """,
+                (user_id, first_name, last_name, username, telegram_language, timezone,
+                 to_epoch(now), to_epoch(now)),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+        assert row is not None
+        return User.from_row(row)
+
+    async def get(self, user_id: int) -> User | None:
+        """The user with this Telegram id, if known."""
+        row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
+        return None if row is None else User.from_row(row)
+
+    async def update_profile(self, user_id: int, **fields: Any) -> User | None:
+        """Change profile columns (language, display_name, unit, timezone, ...)."""
+        unknown = set(fields) - _PROFILE_COLUMNS
+        if unknown:
+            raise ValueError(f"not a profile column: {sorted(unknown)}")
+        if not fields:
+            return await self.get(user_id)
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                f"UPDATE users SET {assignments} WHERE id = ? RETURNING *",  # noqa: S608
+                (*fields.values(), user_id),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+        return None if row is None else User.from_row(row)
+
+    async def mark_onboarded(self, user_id: int, now: datetime) -> None:
+        """Finish onboarding."""
+        await self._db.execute(
+            "UPDATE users SET onboarding_step = NULL, onboarded_at = COALESCE(onboarded_at, ?)"
+            " WHERE id = ?",
+            (to_epoch(now), user_id),
+        )
+
+    async def set_active(self, user_id: int, active: bool) -> None:
+        """Mark a user reachable (or not, after they blocked the bot)."""
+        await self._db.execute(
+            "UPDATE users SET is_active = ? WHERE id = ?", (int(active), user_id)
+        )
+
+    async def count(self) -> int:
+        """How many users are known."""
+        return int(await self._db.fetch_value("SELECT COUNT(*) FROM users") or 0)
+
+
+class ChatRepository:
+    """Reads and writes ``chats``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def upsert(
+        self, *, chat_id: int, type_: str, title: str | None, is_forum: bool, now: datetime
+    ) -> Chat:
+        """Record a chat (creating it on first sight) and return it."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                """
+                INSERT INTO chats (id, type, title, is_forum, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET
+                    type = excluded.type, title = excluded.title,
+                    is_forum = excluded.is_forum, updated_at = excluded.updated_at
+                RETURNING *
+                """,
+                (chat_id, type_, title, int(is_forum), to_epoch(now), to_epoch(now)),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+        assert row is not None
+        return Chat.from_row(row)
+
+    async def get(self, chat_id: int) -> Chat | None:
+        """The chat with this id, if known."""
+        row = await self._db.fetch_one("SELECT * FROM chats WHERE id = ?", (chat_id,))
+        return None if row is None else Chat.from_row(row)
+
+    async def set_bot_status(self, chat_id: int, status: str, now: datetime) -> None:
+        """Remember the bot's membership status in a chat."""
+        await self._db.execute(
+            "UPDATE chats SET bot_status = ?, updated_at = ? WHERE id = ?",
+            (status, to_epoch(now), chat_id),
+        )
+
+    async def set_language(self, chat_id: int, language: str) -> None:
+        """Set a group's language."""
+        await self._db.execute("UPDATE chats SET language = ? WHERE id = ?", (language, chat_id))

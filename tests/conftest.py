@@ -1,0 +1,37 @@
+"""Shared fixtures: settings on a temporary database, an opened database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.storage import Database
+
+TEST_TOKEN = "123456789:AAH-test-token-for-sinau-000000000"
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Build Settings on a temporary database; keyword sections override the defaults."""
+
+    def factory(**sections: Any) -> Settings:
+        sections.setdefault("telegram", {})
+        sections["telegram"] = {"token": TEST_TOKEN, "poll_timeout": 1, **sections["telegram"]}
+        sections.setdefault("database", {"path": tmp_path / "sinau.db"})
+        return Settings(**sections)
+
+    return factory
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database in a temporary file."""
+    database = Database(tmp_path / "unit.db")
+    await database.open()
+    await database.migrate()
+    yield database
+    await database.close()
