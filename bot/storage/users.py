@@ -116,7 +116,10 @@ class UserRepository:
         timezone: str,
         now: datetime,
     ) -> User:
-        """Record that the user was seen (creating them on first contact) and return them."""
+        """Record that the user was seen (creating them on first contact) and return them.
+
+        A user who writes to the bot can be reached again, so this also re-activates them.
+        """
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 """
@@ -128,7 +131,8 @@ class UserRepository:
                     last_name = excluded.last_name,
                     username = excluded.username,
                     telegram_language = excluded.telegram_language,
-                    last_seen_at = excluded.last_seen_at
+                    last_seen_at = excluded.last_seen_at,
+                    is_active = 1
                 RETURNING *
                 """,
                 (user_id, first_name, last_name, username, telegram_language, timezone,
