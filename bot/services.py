@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.content.loader import Catalogue, load_catalogue
+from bot.learning.service import LearningService
 from bot.storage.db import Database
 from bot.storage.users import ChatRepository, UserRepository
 
@@ -30,6 +32,8 @@ class Services:
     db: Database
     users: UserRepository
     chats: ChatRepository
+    catalogue: Catalogue
+    learning: LearningService
     metrics: Metrics = field(default_factory=Metrics)
 
     @classmethod
@@ -43,14 +47,32 @@ class Services:
             await db.close()
             raise
         logger.info("database ready at schema version %d", version)
+        try:
+            catalogue = load_packs(settings)
+        except BaseException:
+            await db.close()
+            raise
         return cls(
             settings=settings,
             clock=clock,
             db=db,
             users=UserRepository(db),
             chats=ChatRepository(db),
+            catalogue=catalogue,
+            learning=LearningService(db, catalogue, clock, settings.learning,
+                                     settings.locale.timezone),
         )
 
     async def close(self) -> None:
         """Close what ``open`` opened."""
         await self.db.close()
+
+
+def load_packs(settings: Settings) -> Catalogue:
+    """The shipped course packs plus settings.content.extra_packs (same key: the extra wins)."""
+    courses = {c.key: c for c in load_catalogue()}
+    if settings.content.extra_packs is not None:
+        courses.update({c.key: c for c in load_catalogue(settings.content.extra_packs)})
+    catalogue = Catalogue.of(courses.values())
+    logger.info("loaded %d course(s)", len(catalogue))
+    return catalogue

@@ -1,0 +1,95 @@
+"""Course certificates: one per learner and course, found again by verification code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import aiosqlite
+
+from bot.storage.db import Database, from_epoch, to_epoch
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateRecord:
+    """An issued certificate, with the values printed on it."""
+
+    code: str
+    user_id: int
+    course_key: str
+    course_title: str
+    name: str
+    unit: str
+    minutes: int
+    completed_on: date
+    language: str
+    issued_at: datetime
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> CertificateRecord:
+        """Build from a ``certificates`` row."""
+        return cls(
+            code=row["code"],
+            user_id=row["user_id"],
+            course_key=row["course_key"],
+            course_title=row["course_title"],
+            name=row["name"],
+            unit=row["unit"],
+            minutes=row["minutes"],
+            completed_on=date.fromisoformat(row["completed_on"]),
+            language=row["language"],
+            issued_at=from_epoch(row["issued_at"]),  # type: ignore[arg-type]
+        )
+
+
+class CertificateRepository:
+    """Reads and writes ``certificates``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def issue(self, record: CertificateRecord) -> tuple[CertificateRecord, bool]:
+        """Insert unless the learner already has this course's certificate.
+
+        Returns the stored certificate and whether it was created now. A code collision (one in
+        ~10^12) surfaces as IntegrityError so the caller can draw a new code.
+        """
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                """
+                INSERT INTO certificates (code, user_id, course_key, course_title, name, unit,
+                                          minutes, completed_on, language, issued_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (user_id, course_key) DO NOTHING
+                """,
+                (record.code, record.user_id, record.course_key, record.course_title,
+                 record.name, record.unit, record.minutes, record.completed_on.isoformat(),
+                 record.language, to_epoch(record.issued_at)),
+            )
+            created = cursor.rowcount == 1
+            await cursor.close()
+        stored = await self.for_course(record.user_id, record.course_key)
+        assert stored is not None
+        return stored, created
+
+    async def for_course(self, user_id: int, course_key: str) -> CertificateRecord | None:
+        """The learner's certificate for a course, if issued."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM certificates WHERE user_id = ? AND course_key = ?",
+            (user_id, course_key),
+        )
+        return None if row is None else CertificateRecord.from_row(row)
+
+    async def by_code(self, code: str) -> CertificateRecord | None:
+        """The certificate with this code (codes are stored upper case)."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM certificates WHERE code = ?", (code.upper(),)
+        )
+        return None if row is None else CertificateRecord.from_row(row)
+
+    async def of_user(self, user_id: int) -> list[CertificateRecord]:
+        """All of a learner's certificates, oldest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM certificates WHERE user_id = ? ORDER BY issued_at", (user_id,)
+        )
+        return [CertificateRecord.from_row(r) for r in rows]

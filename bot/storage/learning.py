@@ -1,0 +1,258 @@
+"""Learning records: learner preferences, lesson progress, quiz answers and activity days."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import aiosqlite
+
+from bot.storage.db import Database, from_epoch, to_epoch
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerPrefs:
+    """The learning columns of ``users``."""
+
+    current_course: str | None
+    nudge_time: str | None
+    nudge_days: str
+
+
+@dataclass(frozen=True, slots=True)
+class LessonProgress:
+    """One learner's state in one lesson."""
+
+    course_key: str
+    lesson_key: str
+    furthest_card: int
+    cards_done: bool
+    started_at: datetime
+    completed_at: datetime | None
+    completed_on: str | None
+    minutes_credited: int
+
+    @property
+    def completed(self) -> bool:
+        """True once the lesson was completed."""
+        return self.completed_at is not None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> LessonProgress:
+        """Build from a ``lesson_progress`` row."""
+        return cls(
+            course_key=row["course_key"],
+            lesson_key=row["lesson_key"],
+            furthest_card=row["furthest_card"],
+            cards_done=bool(row["cards_done"]),
+            started_at=from_epoch(row["started_at"]),  # type: ignore[arg-type]
+            completed_at=from_epoch(row["completed_at"]),
+            completed_on=row["completed_on"],
+            minutes_credited=row["minutes_credited"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRecord:
+    """What storing an answer did."""
+
+    is_first: bool
+
+
+class LearningRepository:
+    """Reads and writes progress, answers, activity days and the learner's preferences."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # ------------------------------------------------------------------ preferences
+
+    async def prefs(self, user_id: int) -> LearnerPrefs:
+        """The learner's current course and nudge settings."""
+        row = await self._db.fetch_one(
+            "SELECT current_course, nudge_time, nudge_days FROM users WHERE id = ?", (user_id,)
+        )
+        if row is None:
+            return LearnerPrefs(None, None, "daily")
+        return LearnerPrefs(row["current_course"], row["nudge_time"], row["nudge_days"])
+
+    async def set_current_course(self, user_id: int, course_key: str | None) -> None:
+        """Make ``course_key`` the course /learn continues."""
+        await self._db.execute(
+            "UPDATE users SET current_course = ? WHERE id = ?", (course_key, user_id)
+        )
+
+    async def set_nudge(
+        self, user_id: int, *, time: str | None = None, days: str | None = None
+    ) -> None:
+        """Change the nudge time ('HH:MM') and/or days ('daily' | 'weekdays')."""
+        await self._db.execute(
+            "UPDATE users SET nudge_time = COALESCE(?, nudge_time),"
+            " nudge_days = COALESCE(?, nudge_days) WHERE id = ?",
+            (time, days, user_id),
+        )
+
+    # ------------------------------------------------------------------ lesson progress
+
+    async def lesson(
+        self, user_id: int, course_key: str, lesson_key: str
+    ) -> LessonProgress | None:
+        """The learner's progress in one lesson, if they opened it."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM lesson_progress"
+            " WHERE user_id = ? AND course_key = ? AND lesson_key = ?",
+            (user_id, course_key, lesson_key),
+        )
+        return None if row is None else LessonProgress.from_row(row)
+
+    async def lessons(self, user_id: int, course_key: str | None = None) -> list[LessonProgress]:
+        """All lesson progress of a learner (optionally of one course)."""
+        if course_key is None:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM lesson_progress WHERE user_id = ?", (user_id,)
+            )
+        else:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM lesson_progress WHERE user_id = ? AND course_key = ?",
+                (user_id, course_key),
+            )
+        return [LessonProgress.from_row(r) for r in rows]
+
+    async def see_card(
+        self, user_id: int, course_key: str, lesson_key: str, card: int, last: bool,
+        now: datetime,
+    ) -> LessonProgress:
+        """Record that card ``card`` was shown (``last``: it is the lesson's last card)."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                """
+                INSERT INTO lesson_progress (user_id, course_key, lesson_key, furthest_card,
+                                             cards_done, started_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (user_id, course_key, lesson_key) DO UPDATE SET
+                    furthest_card = MAX(furthest_card, excluded.furthest_card),
+                    cards_done = MAX(cards_done, excluded.cards_done)
+                RETURNING *
+                """,
+                (user_id, course_key, lesson_key, card, int(last), to_epoch(now)),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+        assert row is not None
+        return LessonProgress.from_row(row)
+
+    async def complete_lesson(
+        self, user_id: int, course_key: str, lesson_key: str, minutes: int, now: datetime,
+        local_day: date,
+    ) -> bool:
+        """Mark the lesson completed and credit its minutes, once; True if this call did it."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                """
+                UPDATE lesson_progress
+                   SET completed_at = ?, completed_on = ?, minutes_credited = ?
+                 WHERE user_id = ? AND course_key = ? AND lesson_key = ?
+                   AND completed_at IS NULL AND cards_done = 1
+                """,
+                (to_epoch(now), local_day.isoformat(), minutes, user_id, course_key, lesson_key),
+            )
+            done = cursor.rowcount == 1
+            await cursor.close()
+            if done:
+                await _add_activity(conn, user_id, local_day, lessons=1)
+        return done
+
+    async def minutes_between(self, user_id: int, first: date, last: date) -> int:
+        """Minutes credited for lessons completed on local dates first..last (inclusive)."""
+        value = await self._db.fetch_value(
+            "SELECT COALESCE(SUM(minutes_credited), 0) FROM lesson_progress"
+            " WHERE user_id = ? AND completed_on BETWEEN ? AND ?",
+            (user_id, first.isoformat(), last.isoformat()),
+        )
+        return int(value or 0)
+
+    # ------------------------------------------------------------------ quiz answers
+
+    async def record_answer(
+        self, user_id: int, course_key: str, lesson_key: str, question_key: str, *,
+        chosen: int, correct: bool, source: str, now: datetime,
+    ) -> AnswerRecord:
+        """Store an answer; a lesson answer is scored only if none was scored before."""
+        async with self._db.transaction() as conn:
+            first = False
+            if source == "lesson":
+                cursor = await conn.execute(
+                    "SELECT 1 FROM quiz_answers WHERE user_id = ? AND course_key = ?"
+                    " AND lesson_key = ? AND question_key = ? AND is_first = 1",
+                    (user_id, course_key, lesson_key, question_key),
+                )
+                first = await cursor.fetchone() is None
+                await cursor.close()
+            await conn.execute(
+                """
+                INSERT INTO quiz_answers (user_id, course_key, lesson_key, question_key, chosen,
+                                          correct, is_first, source, answered_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (user_id, course_key, lesson_key, question_key, chosen, int(correct),
+                 int(first), source, to_epoch(now)),
+            )
+        return AnswerRecord(is_first=first)
+
+    async def first_answers(
+        self, user_id: int, course_key: str, lesson_key: str
+    ) -> dict[str, bool]:
+        """Question key → whether the scored answer was right, for one lesson."""
+        rows = await self._db.fetch_all(
+            "SELECT question_key, correct FROM quiz_answers WHERE user_id = ?"
+            " AND course_key = ? AND lesson_key = ? AND is_first = 1",
+            (user_id, course_key, lesson_key),
+        )
+        return {r["question_key"]: bool(r["correct"]) for r in rows}
+
+    async def accuracy(self, user_id: int) -> tuple[int, int]:
+        """(scored answers that were right, scored answers) over all lesson quizzes."""
+        row = await self._db.fetch_one(
+            "SELECT COALESCE(SUM(correct), 0) AS n_right, COUNT(*) AS total FROM quiz_answers"
+            " WHERE user_id = ? AND is_first = 1",
+            (user_id,),
+        )
+        assert row is not None
+        return int(row["n_right"]), int(row["total"])
+
+    # ------------------------------------------------------------------ activity days
+
+    async def add_review_activity(self, user_id: int, local_day: date) -> None:
+        """Count a finished review item on ``local_day``."""
+        async with self._db.transaction() as conn:
+            await _add_activity(conn, user_id, local_day, reviews=1)
+
+    async def activity_days(self, user_id: int) -> list[date]:
+        """The local dates on which the learner finished a lesson or a review, ascending."""
+        rows = await self._db.fetch_all(
+            "SELECT local_date FROM activity_days WHERE user_id = ? ORDER BY local_date",
+            (user_id,),
+        )
+        return [date.fromisoformat(r["local_date"]) for r in rows]
+
+    async def active_on(self, user_id: int, local_day: date) -> bool:
+        """True if the learner finished a lesson or review on ``local_day``."""
+        value = await self._db.fetch_value(
+            "SELECT 1 FROM activity_days WHERE user_id = ? AND local_date = ?",
+            (user_id, local_day.isoformat()),
+        )
+        return value is not None
+
+
+async def _add_activity(
+    conn: aiosqlite.Connection, user_id: int, local_day: date, *, lessons: int = 0,
+    reviews: int = 0,
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO activity_days (user_id, local_date, lessons, reviews) VALUES (?, ?, ?, ?)
+        ON CONFLICT (user_id, local_date) DO UPDATE SET
+            lessons = lessons + excluded.lessons, reviews = reviews + excluded.reviews
+        """,
+        (user_id, local_day.isoformat(), lessons, reviews),
+    )

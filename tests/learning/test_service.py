@@ -1,0 +1,249 @@
+"""LearningService on a real database with a FixedClock: the journey's rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from bot.clock import FixedClock
+from bot.learning.views import QuestionView, ReviewIdle
+from bot.storage.db import Database
+from tests.learning.factories import catalogue, course, do_lesson, learner, lesson, service
+
+# 08:00 WIB on a Monday.
+START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+
+def two_lesson_course():  # noqa: ANN201 - a test helper
+    return catalogue(course("c1", lesson("l1", minutes=10, cards=3), lesson("l2", minutes=15)),
+                     course("c2", lesson("m1", minutes=45, cards=1), order=2))
+
+
+async def test_lesson_paging_then_quiz_completes_and_credits_minutes(db: Database) -> None:
+    clock = FixedClock(START)
+    svc = service(db, two_lesson_course(), clock)
+    user = await learner(db, START)
+    view = await svc.open_next_lesson(user)
+    assert view is not None and (view.course.key, view.lesson.key, view.card) == ("c1", "l1", 0)
+    assert await svc.start_quiz(user, view.session_id, None) is None  # not on the last card
+    view = await svc.turn_card(user, view.session_id, 0, None)
+    assert view is not None and view.card == 1
+    assert await svc.turn_card(user, view.session_id, 0, None) is None  # replayed press
+    view = await svc.turn_card(user, view.session_id, 1, None)
+    assert view is not None and view.last
+    assert await svc.turn_card(user, view.session_id, 2, None) is None  # no card after last
+    question = await svc.start_quiz(user, view.session_id, None)
+    assert isinstance(question, QuestionView) and question.total == 2
+    assert await svc.start_quiz(user, view.session_id, None) is None  # quiz already running
+    first = await svc.answer(user, question.session_id, 0, 1, None)
+    assert first is not None and first.correct and first.scored and first.finished is None
+    assert await svc.answer(user, question.session_id, 0, 0, None) is None  # answered already
+    question = await svc.next_question(user, question.session_id, 0, None)
+    assert question is not None and question.position == 1
+    last = await svc.answer(user, question.session_id, 1, 0, None)
+    assert last is not None and not last.correct and last.finished is not None
+    assert last.finished.completed_now and last.finished.minutes == 10
+    assert last.finished.right == 1 and last.finished.total == 2
+    assert last.finished.next_lesson is not None and last.finished.next_lesson.key == "l2"
+    report = await svc.progress(user)
+    assert [(c.course.key, c.done, c.total) for c in report.courses] == [("c1", 1, 2),
+                                                                         ("c2", 0, 1)]
+    assert (report.right, report.answered) == (1, 2)
+    assert report.minutes_year == 10 and report.jp_year == Decimal("0.2")
+    assert report.current_streak == 1 and report.longest_streak == 1
+
+
+async def test_first_answer_counts_retries_are_practice(db: Database) -> None:
+    clock = FixedClock(START)
+    svc = service(db, two_lesson_course(), clock)
+    user = await learner(db, START)
+    await do_lesson(svc, user, [0, 0])  # both wrong
+    assert (await svc.progress(user)).right == 0
+    # Retake the same lesson's quiz: open it again and answer right — still 0/2.
+    view = await svc.open_lesson(user, "c1", "l1")
+    assert view is not None and view.card == 0 and view.completed
+    for card in range(2):
+        view = await svc.turn_card(user, view.session_id, card, None)
+        assert view is not None
+    question = await svc.start_quiz(user, view.session_id, None)
+    assert question is not None
+    outcome = await svc.answer(user, question.session_id, 0, 1, None)
+    assert outcome is not None and outcome.correct and not outcome.scored
+    report = await svc.progress(user)
+    assert (report.right, report.answered) == (0, 2)
+    assert report.minutes_year == 10  # minutes credited once
+
+
+async def test_foreign_forged_and_old_presses_change_nothing(db: Database) -> None:
+    clock = FixedClock(START)
+    svc = service(db, two_lesson_course(), clock)
+    owner = await learner(db, START, 1)
+    other = await learner(db, START, 2, name="Eko")
+    view = await svc.open_next_lesson(owner)
+    assert view is not None
+    await svc.attach(view.session_id, owner.id, 500)
+    assert await svc.turn_card(other, view.session_id, 0, 500) is None  # someone else
+    assert await svc.turn_card(owner, view.session_id, 0, 499) is None  # another message
+    assert await svc.turn_card(owner, view.session_id + 99, 0, 500) is None  # no such session
+    view = await svc.turn_card(owner, view.session_id, 0, 500)
+    view = await svc.turn_card(owner, view.session_id, 1, 500)  # type: ignore[union-attr]
+    assert view is not None
+    question = await svc.start_quiz(owner, view.session_id, 500)
+    assert question is not None
+    await svc.attach(question.session_id, owner.id, 501)
+    assert await svc.answer(other, question.session_id, 0, 1, 501) is None
+    assert await svc.answer(owner, question.session_id, 0, 7, 501) is None  # no option 7
+    assert await svc.answer(owner, question.session_id, 1, 1, 501) is None  # wrong position
+    assert await svc.answer(owner, question.session_id, 0, 1, 501) is not None
+    # A newer lesson session makes the old lesson message's buttons stale.
+    again = await svc.open_next_lesson(owner)
+    assert again is not None and again.session_id != view.session_id
+    assert await svc.start_quiz(owner, view.session_id, 500) is None
+    assert (await svc.progress(owner)).answered == 1
+    assert (await svc.progress(other)).answered == 0
+
+
+async def test_wrong_answer_is_due_next_local_day_right_one_later(db: Database) -> None:
+    clock = FixedClock(START)
+    svc = service(db, two_lesson_course(), clock)
+    user = await learner(db, START)
+    await do_lesson(svc, user, [1, 0])  # q1 right, q2 wrong
+    idle = await svc.start_review(user)
+    # Next due: tomorrow 00:00 WIB = 17:00 UTC today.
+    assert isinstance(idle, ReviewIdle) and idle.next_due == datetime(2026, 3, 2, 17, 0,
+                                                                      tzinfo=UTC)
+    clock.set(datetime(2026, 3, 2, 17, 0, tzinfo=UTC))
+    view = await svc.start_review(user)
+    assert isinstance(view, QuestionView) and view.question.key == "q2" and view.total == 1
+    outcome = await svc.answer(user, view.session_id, 0, 1, None)
+    assert outcome is not None and outcome.correct and not outcome.scored
+    assert await svc.answer(user, view.session_id, 0, 1, None) is None
+    after = await svc.next_review(user, view.session_id, None)
+    # q2 was right now: next in 1 day (4 March 00:00 WIB); q1 due 8 March (6 days after 2nd).
+    assert isinstance(after, ReviewIdle)
+    assert after.next_due == datetime(2026, 3, 3, 17, 0, tzinfo=UTC)
+    assert await svc.next_review(user, view.session_id, None) is None  # replay
+    # Reviews are practice: accuracy unchanged, but the review day counts for the streak.
+    report = await svc.progress(user)
+    assert (report.right, report.answered) == (1, 2)
+    assert report.current_streak == 2
+    clock.set(datetime(2026, 3, 7, 17, 0, tzinfo=UTC))  # 8 March 00:00 WIB
+    due = await svc.start_review(user)
+    assert isinstance(due, QuestionView) and due.total == 2
+    assert due.question.key == "q2"  # oldest due first (4 March before 8 March)
+
+
+async def test_streaks_follow_the_learners_zone(db: Database) -> None:
+    # 23:30 WIB on 2 March is 01:30 WIT on 3 March.
+    late = datetime(2026, 3, 2, 16, 30, tzinfo=UTC)
+    clock = FixedClock(late)
+    cat = catalogue(course("c1", *[lesson(f"l{i}", cards=1) for i in range(1, 6)]))
+    svc = service(db, cat, clock)
+    wib = await learner(db, late, 1, timezone="Asia/Jakarta")
+    wit = await learner(db, late, 2, timezone="Asia/Jayapura")
+    for user in (wib, wit):
+        await do_lesson(svc, user, [1, 1])
+    assert (await svc.records.activity_days(1))[0].isoformat() == "2026-03-02"
+    assert (await svc.records.activity_days(2))[0].isoformat() == "2026-03-03"
+    # 40 minutes later it is 3 March 00:10 in Jakarta: a lesson then makes a 2-day streak.
+    clock.advance(timedelta(minutes=40))
+    snap = await svc.snapshot(1)
+    assert snap is not None and snap.streak == 1 and not snap.learned_today
+    await do_lesson(svc, wib, [1, 1])
+    snap = await svc.snapshot(1)
+    assert snap is not None and snap.streak == 2 and snap.learned_today
+    # The WIT learner's second lesson falls on the same local day: streak stays 1.
+    await do_lesson(svc, wit, [1, 1])
+    snap = await svc.snapshot(2)
+    assert snap is not None and snap.streak == 1
+    # Skip a whole day: on 5 March the WIB streak is broken.
+    clock.set(datetime(2026, 3, 4, 17, 30, tzinfo=UTC))
+    snap = await svc.snapshot(1)
+    assert snap is not None and snap.streak == 0
+    assert (await svc.progress(wib)).longest_streak == 2
+
+
+async def test_jp_counts_this_year_only(db: Database) -> None:
+    # 31 Dec 23:50 WIB: a 45-minute lesson counts for that year, not the next.
+    clock = FixedClock(datetime(2025, 12, 31, 16, 50, tzinfo=UTC))
+    svc = service(db, two_lesson_course(), clock)
+    user = await learner(db, clock.now())
+    await svc.choose_course(user, "c2")
+    await do_lesson(svc, user, [1, 1])
+    assert (await svc.progress(user)).jp_year == Decimal("1.0")
+    clock.advance(timedelta(minutes=20))  # 1 Jan 00:10 WIB
+    report = await svc.progress(user)
+    assert report.minutes_year == 0 and report.jp_year == Decimal("0.0")
+    assert report.jp_target == 20
+
+
+async def test_course_completion_issues_one_certificate(db: Database) -> None:
+    clock = FixedClock(START)
+    svc = service(db, two_lesson_course(), clock)
+    user = await learner(db, START)
+    await svc.choose_course(user, "c2")
+    outcome = await do_lesson(svc, user, [1, 0])
+    finished = outcome.finished
+    assert finished.course_done and finished.certificate is not None
+    record = finished.certificate
+    assert (record.name, record.unit, record.minutes) == ("Sari", "Kelurahan Petompon", 45)
+    assert record.completed_on.isoformat() == "2026-03-02"
+    assert record.course_title == "Course c2 (id)"
+    assert await svc.verify(record.code.lower()) == record
+    assert await svc.verify("SNU-AAAA-AAAA") is None
+    assert await svc.verify("nonsense") is None
+    # The current course is complete: /learn moves on to the first open course.
+    view = await svc.open_next_lesson(user)
+    assert view is not None and view.course.key == "c1"
+    # A practice retake of the finished course's lesson issues nothing new.
+    again = await svc.open_lesson(user, "c2", "m1")
+    assert again is not None
+    question = await svc.start_quiz(user, again.session_id, None)
+    assert question is not None
+    await svc.answer(user, question.session_id, 0, 1, None)
+    question = await svc.next_question(user, question.session_id, 0, None)
+    assert question is not None
+    retake = await svc.answer(user, question.session_id, 1, 1, None)
+    assert retake is not None and retake.finished is not None
+    assert retake.finished.certificate is None and not retake.finished.completed_now
+    assert len((await svc.progress(user)).certificates) == 1
+
+
+async def test_onboarding_hooks_run_once(db: Database) -> None:
+    clock = FixedClock(START)
+    svc = service(db, two_lesson_course(), clock)
+    user = await learner(db, START)
+    seen: list[int] = []
+
+    async def hook(who) -> None:  # noqa: ANN001
+        seen.append(who.id)
+
+    async def broken(who) -> None:  # noqa: ANN001
+        raise RuntimeError("a failing hook must not stop onboarding")
+
+    svc.onboarding_hooks.extend([broken, hook])
+    done = await svc.finish_onboarding(user, "06:30")
+    assert done.onboarded and seen == [101]
+    await svc.finish_onboarding(done, "07:30")
+    assert seen == [101]
+    prefs = await svc.records.prefs(101)
+    assert prefs.nudge_time == "07:30" and prefs.nudge_days == "daily"
+
+
+async def test_snapshot_fields(db: Database) -> None:
+    clock = FixedClock(START)
+    svc = service(db, two_lesson_course(), clock)
+    user = await learner(db, START)
+    snap = await svc.snapshot(user.id)
+    assert snap is not None
+    assert (snap.course_key, snap.lesson_key, snap.lesson_minutes) == ("c1", "l1", 10)
+    assert snap.course_title is not None and snap.course_title.get("en") == "Course c1 (en)"
+    assert snap.lesson_title is not None and snap.lesson_title.get("id") == "Lesson l1 (id)"
+    assert (snap.reviews_due, snap.streak, snap.learned_today) == (0, 0, False)
+    assert (snap.jp_year, snap.jp_target) == (Decimal("0.0"), 20)
+    await do_lesson(svc, user, [0, 0])
+    clock.advance(timedelta(days=1))
+    snap = await svc.snapshot(user.id)
+    assert snap is not None and snap.lesson_key == "l2" and snap.reviews_due == 2
+    assert snap.streak == 1 and not snap.learned_today and snap.minutes_year == 10
+    assert await svc.snapshot(999) is None
