@@ -1,0 +1,179 @@
+"""Threads in groups: open (forum topic or anchor message), find, best answer, close.
+
+The Telegram side (creating a topic, sending, closing) is behind ``GroupPort`` so this module
+stays free of ``telegram`` imports; the handlers provide the real port, tests a fake one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from bot.clock import Clock
+from bot.discussion.links import thread_link
+from bot.discussion.summary import majority_language
+from bot.storage.discussion import DiscussionRepository, GroupSettings, Post, Thread
+from bot.storage.users import Chat, ChatRepository
+
+# Telegram's limit for a forum topic name.
+TOPIC_NAME_MAX = 128
+TITLE_MAX = 100
+
+OpenStatus = Literal["opened", "reused", "no_topic_right", "failed"]
+
+
+class GroupPort(Protocol):
+    """What the thread service needs from Telegram."""
+
+    async def can_manage_topics(self, chat_id: int) -> bool:
+        """True when the bot may create and close forum topics in the chat."""
+        ...
+
+    async def create_topic(self, chat_id: int, name: str) -> int | None:
+        """Create a forum topic; its message_thread_id, or None if Telegram refused."""
+        ...
+
+    async def send(
+        self, chat_id: int, text: str, *, topic_id: int | None = None,
+        reply_to: int | None = None,
+    ) -> int | None:
+        """Send a message (never with topic id 1); its message id, or None if not sent."""
+        ...
+
+    async def close_topic(self, chat_id: int, topic_id: int) -> bool:
+        """Close a forum topic; False if Telegram refused."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OpenResult:
+    """What opening a thread did."""
+
+    status: OpenStatus
+    thread: Thread | None = None
+    link: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when a thread exists (new or reused)."""
+        return self.thread is not None
+
+
+def clean_title(title: str) -> str:
+    """A one-line title within Telegram's topic name limit."""
+    return " ".join(title.split())[:TITLE_MAX]
+
+
+def link_of(thread: Thread) -> str | None:
+    """The t.me link that opens the thread, or None in a basic group."""
+    return thread_link(thread.chat_id, topic_id=thread.message_thread_id,
+                       anchor_message_id=thread.anchor_message_id)
+
+
+class ThreadService:
+    """Opens and manages discussion threads; one opening at a time per group."""
+
+    def __init__(self, repo: DiscussionRepository, chats: ChatRepository, clock: Clock,
+                 *, default_language: str = "id") -> None:
+        self.repo = repo
+        self.chats = chats
+        self.clock = clock
+        self.default_language = default_language
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    # ------------------------------------------------------------------ groups
+    async def register_group(
+        self, chat_id: int, type_: str, title: str | None, is_forum: bool
+    ) -> GroupSettings:
+        """Record the group and its discussion settings (idempotent)."""
+        now = self.clock.now()
+        await self.chats.upsert(chat_id=chat_id, type_=type_, title=title, is_forum=is_forum,
+                                now=now)
+        return await self.repo.ensure_group(chat_id, now)
+
+    async def bot_left(self, chat_id: int, status: str) -> None:
+        """Remember that the bot left or was removed (no more weekly prompts there)."""
+        if await self.chats.get(chat_id) is not None:
+            await self.chats.set_bot_status(chat_id, status, self.clock.now())
+
+    async def bot_status(self, chat_id: int, status: str) -> None:
+        """Remember the bot's membership status in a group."""
+        await self.chats.set_bot_status(chat_id, status, self.clock.now())
+
+    async def group_language(self, chat_id: int) -> str:
+        """The group's language setting, else the default."""
+        group = await self.repo.group(chat_id)
+        if group is not None and group.language:
+            return group.language
+        chat = await self.chats.get(chat_id)
+        return (chat.language if chat and chat.language else None) or self.default_language
+
+    async def thread_language(self, thread: Thread) -> str:
+        """The language most of the thread's posts use, else the group's."""
+        found = majority_language(await self.repo.language_counts(thread.id))
+        return found or await self.group_language(thread.chat_id)
+
+    # ----------------------------------------------------------------- threads
+    async def open_thread(
+        self, port: GroupPort, chat: Chat, *, title: str, opening_text: str,
+        opened_by: int | None, course_key: str | None = None, lesson_key: str | None = None,
+    ) -> OpenResult:
+        """Open a thread (a lesson's thread is reused if it exists) and post its prompt."""
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        async with lock:
+            if lesson_key is not None and course_key is not None:
+                existing = await self.repo.lesson_thread(chat.id, course_key, lesson_key)
+                if existing is not None:
+                    return OpenResult("reused", existing, link_of(existing))
+            title = clean_title(title)
+            topic_id: int | None = None
+            if chat.is_forum:
+                if not await port.can_manage_topics(chat.id):
+                    return OpenResult("no_topic_right")
+                topic_id = await port.create_topic(chat.id, title[:TOPIC_NAME_MAX])
+                if topic_id is None:
+                    return OpenResult("no_topic_right")
+            anchor = await port.send(chat.id, opening_text, topic_id=topic_id)
+            if anchor is None and topic_id is None:
+                return OpenResult("failed")
+            thread = await self.repo.create_thread(
+                chat_id=chat.id, title=title, message_thread_id=topic_id,
+                anchor_message_id=anchor, course_key=course_key, lesson_key=lesson_key,
+                opened_by=opened_by, now=self.clock.now(),
+            )
+            return OpenResult("opened", thread, link_of(thread))
+
+    async def find(
+        self, chat_id: int, *, topic_id: int | None, is_topic: bool, reply_to: int | None
+    ) -> Thread | None:
+        """The thread a message belongs to.
+
+        In a forum, the topic it was posted in; in a plain group, the thread of the message it
+        replies to (the anchor or a recorded post, so reply chains belong transitively).
+        """
+        if is_topic and topic_id is not None and topic_id != 1:
+            thread = await self.repo.thread_by_topic(chat_id, topic_id)
+            if thread is not None:
+                return thread
+        if reply_to is not None:
+            return await self.repo.thread_of_message(chat_id, reply_to)
+        return None
+
+    async def mark_best(self, thread: Thread, message_id: int) -> Post | None:
+        """Mark a recorded post of the thread as its best answer; the post, or None."""
+        post = await self.repo.post(thread.chat_id, message_id)
+        if post is None or post.thread_id != thread.id:
+            return None
+        await self.repo.set_best(thread.id, message_id)
+        return post
+
+    async def close(self, port: GroupPort, thread: Thread, closing_text: str) -> bool:
+        """Close the thread: say so in it, then close the forum topic; False if closed."""
+        if not await self.repo.close(thread.id, self.clock.now()):
+            return False
+        await port.send(thread.chat_id, closing_text, topic_id=thread.message_thread_id,
+                        reply_to=None if thread.is_topic else thread.anchor_message_id)
+        if thread.message_thread_id is not None:
+            await port.close_topic(thread.chat_id, thread.message_thread_id)
+        return True
