@@ -1,0 +1,1 @@
+"""Local sandbox tooling: a strict Telegram Bot API emulator and helpers built on it."""
