@@ -22,6 +22,11 @@ NO_TOKEN_HINT = (
     "No bot token configured: set SINAU_TELEGRAM__TOKEN (a token from @BotFather) "
     "or telegram.token in config.toml, then run again."
 )
+SANDBOX_NOTICE = (
+    "Tidak ada token bot: memulai sandbox lokal. Untuk Telegram sungguhan, set "
+    "SINAU_TELEGRAM__TOKEN. / No bot token: starting the local sandbox; set "
+    "SINAU_TELEGRAM__TOKEN to run against real Telegram."
+)
 
 
 class InstanceLocked(Exception):
@@ -50,7 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sinau", description=__doc__)
     parser.add_argument("--config", help="path to config.toml (default: ./config.toml)")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the bot (the default)")
+    sub.add_parser("run", help="run the bot (the default; the sandbox when no token is set)")
+    sandbox = sub.add_parser("sandbox", help="chat with the bot in the terminal, no Telegram")
+    sandbox.add_argument("--content", type=Path, help="a course pack (file or folder) to preview")
+    sandbox.add_argument("--db", type=Path, help="keep the database here (default: temporary)")
+    sandbox.add_argument("--script", type=Path, help="read the lines from FILE, then exit")
     sub.add_parser("migrate", help="apply database migrations and exit")
     backup = sub.add_parser("backup", help="take an online backup of the database")
     backup.add_argument("path", type=Path)
@@ -70,8 +79,8 @@ def _run(settings: Settings) -> int:
     from bot.logs import setup_logging
 
     if settings.telegram.token is None:
-        print(NO_TOKEN_HINT, file=sys.stderr)
-        return EXIT_CONFIG
+        print(SANDBOX_NOTICE, file=sys.stderr)
+        return _sandbox(settings, argparse.Namespace(content=None, db=None, script=None))
     token = settings.telegram.token.get_secret_value()
     secret = settings.telegram.webhook_secret
     setup_logging(secrets=[token] + ([secret.get_secret_value()] if secret else []))
@@ -107,6 +116,19 @@ def _run(settings: Settings) -> int:
                   f"{type(exc).__name__}", file=sys.stderr)
             return 1
     return 0
+
+
+def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    """The terminal chat on the embedded emulator (``sinau sandbox``)."""
+    from bot.logs import setup_logging
+    from bot.sandbox.session import SANDBOX_TOKEN, SandboxOptions, run_sandbox
+
+    setup_logging(logging.WARNING, secrets=[SANDBOX_TOKEN])
+    options = SandboxOptions(content=args.content, db=args.db, script=args.script)
+    if args.db is None:
+        return asyncio.run(run_sandbox(settings, options))
+    with instance_lock(args.db):
+        return asyncio.run(run_sandbox(settings, options))
 
 
 async def _migrate(settings: Settings) -> int:
@@ -151,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
             args.path.parent.mkdir(parents=True, exist_ok=True)
             return asyncio.run(_backup(settings, args.path))
+        if command == "sandbox":
+            return _sandbox(settings, args)
         return _run(settings)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
