@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.config import ConfigError, Settings
 from bot.context import BotData, SinauContext
 from bot.handlers import COMMANDS, register
+from bot.handlers import trainer as trainer_tools
 from bot.i18n import LANGUAGES, t
 from bot.services import Services
 
@@ -85,6 +86,8 @@ async def _post_init(app: SinauApp) -> None:
     await app.bot.set_my_commands(command_list("id"))
     for lang in LANGUAGES:
         await app.bot.set_my_commands(command_list(lang), language_code=lang)
+    # Trainer tools: open questions, the cohort onboarding hook, staff menus, broadcasts.
+    await trainer_tools.install(app)
     logger.info("Sinau started as @%s", app.bot.username)
 
 

@@ -11,6 +11,7 @@ from bot.content.loader import Catalogue, load_catalogue
 from bot.learning.service import LearningService
 from bot.storage.db import Database
 from bot.storage.users import ChatRepository, UserRepository
+from bot.training.service import TrainingServices
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class Services:
     chats: ChatRepository
     catalogue: Catalogue
     learning: LearningService
+    training: TrainingServices  # trainer tools: roles, cohorts, broadcasts, stats, uploads
     metrics: Metrics = field(default_factory=Metrics)
 
     @classmethod
@@ -61,6 +63,7 @@ class Services:
             catalogue=catalogue,
             learning=LearningService(db, catalogue, clock, settings.learning,
                                      settings.locale.timezone),
+            training=TrainingServices.build(db, settings, clock),
         )
 
     async def close(self) -> None:

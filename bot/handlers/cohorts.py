@@ -1,0 +1,231 @@
+"""/cohort: create, list, rename and archive cohorts, assign courses, see members (``ch:``)."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from bot.context import SinauContext
+from bot.handlers.auth import require_role
+from bot.i18n import SafeHtml
+from bot.storage.training import Cohort
+from bot.training.cohorts import MEMBERS_PAGE, clean_name, invite_link, parse_deadline
+
+Keyboard = list[list[InlineKeyboardButton]]
+
+
+def _button(context: SinauContext, key: str, data: str, **params: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(context.t(key, **params), callback_data=data)
+
+
+async def _show(update: Update, text: str, keyboard: Keyboard) -> None:
+    """Edit the menu message when a button was pressed, else send a new one."""
+    markup = InlineKeyboardMarkup(keyboard) if keyboard else None
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+        except BadRequest as exc:
+            if "not modified" not in str(exc):
+                raise
+        return
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+async def _list_view(context: SinauContext) -> tuple[str, Keyboard]:
+    cohorts = await context.services.training.cohorts.list()
+    rows = [
+        [_button(context, "cohort.item", f"ch:o:{c.id}", name=c.name, members=c.members)]
+        for c in cohorts[:30]
+    ]
+    rows.append([_button(context, "cohort.btn_new", "ch:n")])
+    key = "cohort.list_title" if cohorts else "cohort.list_empty"
+    return context.t(key, count=len(cohorts)), rows
+
+
+async def card_view(context: SinauContext, cohort: Cohort) -> tuple[str, Keyboard]:
+    """The cohort card: name, members, courses, group and the invite link."""
+    catalogue = context.services.catalogue
+    courses = await context.services.training.cohorts.courses(cohort.id)
+    names = []
+    for assigned in courses:
+        course = catalogue.course(assigned.course_key)
+        title = course.title.get(context.lang) if course else assigned.course_key
+        if assigned.deadline:
+            title += f" ({context.t('cohort.until', date=assigned.deadline)})"
+        names.append(title)
+    text = context.t(
+        "cohort.card",
+        name=cohort.name,
+        id=cohort.id,
+        members=cohort.members,
+        courses=", ".join(names) or "—",
+        group=context.t("cohort.group_yes") if cohort.group_chat_id else
+        context.t("cohort.group_no", id=cohort.id),
+        link=invite_link(context.bot.username, cohort.invite_code),
+    )
+    if cohort.archived:
+        text = SafeHtml(text + "\n" + context.t("cohort.archived_note"))
+        return text, [[_button(context, "cohort.btn_restore", f"ch:u:{cohort.id}")],
+                      [_button(context, "cohort.btn_back", "ch:l")]]
+    rows = [
+        [_button(context, "cohort.btn_courses", f"ch:c:{cohort.id}"),
+         _button(context, "cohort.btn_members", f"ch:m:{cohort.id}:0")],
+        [_button(context, "cohort.btn_rename", f"ch:r:{cohort.id}"),
+         _button(context, "cohort.btn_archive", f"ch:a:{cohort.id}")],
+        [_button(context, "cohort.btn_back", "ch:l")],
+    ]
+    return text, rows
+
+
+async def _courses_view(context: SinauContext, cohort: Cohort) -> tuple[str, Keyboard]:
+    assigned = {c.course_key: c for c in await context.services.training.cohorts.courses(
+        cohort.id)}
+    rows: Keyboard = []
+    for course in context.services.catalogue:
+        mark = "✅" if course.key in assigned else "▫️"
+        rows.append([
+            InlineKeyboardButton(f"{mark} {course.title.get(context.lang)}",
+                                 callback_data=f"ch:t:{cohort.id}:{course.key}"),
+            _button(context, "cohort.btn_deadline", f"ch:d:{cohort.id}:{course.key}"),
+        ])
+    rows.append([_button(context, "cohort.btn_back", f"ch:o:{cohort.id}")])
+    return context.t("cohort.courses_title", name=cohort.name), rows
+
+
+async def _members_view(context: SinauContext, cohort: Cohort, page: int) -> tuple[str, Keyboard]:
+    members = await context.services.training.cohorts.members(cohort.id, page)
+    lines = [context.t("cohort.members_title", name=cohort.name, count=cohort.members)]
+    for number, member in enumerate(members, start=page * MEMBERS_PAGE + 1):
+        unit = f" — {member.unit}" if member.unit else ""
+        inactive = "" if member.is_active else " ⛔"
+        lines.append(context.t("cohort.member_line", n=number, name=member.name + unit)
+                     + inactive)
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("◀️", callback_data=f"ch:m:{cohort.id}:{page - 1}"))
+    if (page + 1) * MEMBERS_PAGE < cohort.members:
+        nav.append(InlineKeyboardButton("▶️", callback_data=f"ch:m:{cohort.id}:{page + 1}"))
+    rows = [nav] if nav else []
+    rows.append([_button(context, "cohort.btn_back", f"ch:o:{cohort.id}")])
+    return SafeHtml("\n".join(lines)), rows
+
+
+@require_role("trainer")
+async def cohort_command(update: Update, context: SinauContext) -> None:
+    """/cohort lists cohorts; /cohort new <name> creates one at once."""
+    message = update.effective_message
+    sender = update.effective_user
+    if message is None or sender is None:
+        return
+    args = list(context.args or [])
+    if args and args[0].lower() in ("new", "baru"):
+        name = clean_name(" ".join(args[1:]))
+        if name is None:
+            await context.services.training.prompts.ask(sender.id, "cohort_name")
+            await message.reply_text(context.t("cohort.ask_name"))
+            return
+        await _create(update, context, name)
+        return
+    await _show(update, *await _list_view(context))
+
+
+async def _create(update: Update, context: SinauContext, name: str) -> None:
+    sender = update.effective_user
+    assert sender is not None
+    cohort = await context.services.training.cohorts.create(name, by=sender.id)
+    fresh = await context.services.training.cohorts.get(cohort.id)
+    assert fresh is not None
+    await _show(update, *await card_view(context, fresh))
+
+
+async def answer_text(update: Update, context: SinauContext, kind: str, ref: str) -> None:
+    """A trainer's typed answer to a cohort question (name, new name, deadline)."""
+    message = update.effective_message
+    sender = update.effective_user
+    if message is None or sender is None:
+        return
+    prompts = context.services.training.prompts
+    cohorts = context.services.training.cohorts
+    text = message.text or ""
+    if kind == "cohort_name":
+        name = clean_name(text)
+        if name is None:
+            await message.reply_text(context.t("cohort.bad_name"))
+            return
+        await prompts.close(sender.id)
+        await _create(update, context, name)
+        return
+    cohort_id, _, course_key = ref.partition(":")
+    cohort = await cohorts.get(int(cohort_id)) if cohort_id.isdigit() else None
+    if cohort is None:
+        await prompts.close(sender.id)
+        await message.reply_text(context.t("common.expired_button"))
+        return
+    if kind == "cohort_rename":
+        name = clean_name(text)
+        if name is None:
+            await message.reply_text(context.t("cohort.bad_name"))
+            return
+        await cohorts.rename(cohort.id, name)
+    elif kind == "cohort_deadline":
+        deadline = None if text.strip() == "-" else parse_deadline(text)
+        if deadline is None and text.strip() != "-":
+            await message.reply_text(context.t("cohort.bad_deadline"))
+            return
+        await cohorts.set_deadline(cohort.id, course_key, deadline)
+    await prompts.close(sender.id)
+    fresh = await cohorts.get(cohort.id)
+    assert fresh is not None
+    await _show(update, *await card_view(context, fresh))
+
+
+@require_role("trainer")
+async def on_button(update: Update, context: SinauContext) -> None:
+    """The ``ch:`` buttons: list, new, open, rename, archive, restore, courses, members."""
+    query = update.callback_query
+    sender = update.effective_user
+    if query is None or sender is None:
+        return
+    parts = (query.data or "").split(":")
+    action, args = parts[1] if len(parts) > 1 else "", parts[2:]
+    training = context.services.training
+    if action == "l":
+        await query.answer()
+        await _show(update, *await _list_view(context))
+        return
+    if action == "n":
+        await training.prompts.ask(sender.id, "cohort_name")
+        await query.answer()
+        await _show(update, context.t("cohort.ask_name"), [])
+        return
+    cohort = await training.cohorts.get(int(args[0])) if args and args[0].isdigit() else None
+    if cohort is None:
+        await query.answer(context.t("common.expired_button"))
+        return
+    course_key = args[1] if len(args) > 1 else ""
+    if action in ("t", "d") and context.services.catalogue.course(course_key) is None:
+        await query.answer(context.t("common.expired_button"))
+        return
+    await query.answer()
+    if action == "o":
+        await _show(update, *await card_view(context, cohort))
+    elif action == "r" and not cohort.archived:
+        await training.prompts.ask(sender.id, "cohort_rename", str(cohort.id))
+        await _show(update, context.t("cohort.ask_rename", name=cohort.name), [])
+    elif action in ("a", "u"):
+        await training.cohorts.archive(cohort.id, action == "a")
+        fresh = await training.cohorts.get(cohort.id)
+        assert fresh is not None
+        await _show(update, *await card_view(context, fresh))
+    elif action == "c":
+        await _show(update, *await _courses_view(context, cohort))
+    elif action == "t" and not cohort.archived:
+        await training.cohorts.toggle_course(cohort.id, course_key)
+        await _show(update, *await _courses_view(context, cohort))
+    elif action == "d" and not cohort.archived:
+        await training.prompts.ask(sender.id, "cohort_deadline", f"{cohort.id}:{course_key}")
+        await _show(update, context.t("cohort.ask_deadline"), [])
+    elif action == "m" and len(args) > 1 and args[1].isdigit():
+        await _show(update, *await _members_view(context, cohort, int(args[1])))

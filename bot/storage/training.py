@@ -1,0 +1,295 @@
+"""Trainer tools storage: roles, trainer invites, cohorts and their members, trainer prompts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.storage.db import Database, from_epoch, to_epoch
+
+
+@dataclass(frozen=True, slots=True)
+class Cohort:
+    """A group of learners a trainer follows together."""
+
+    id: int
+    name: str
+    invite_code: str
+    created_by: int
+    archived: bool
+    group_chat_id: int | None
+    created_at: datetime
+    members: int = 0
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> Cohort:
+        """Build from a ``cohorts`` row (with an optional ``members`` count column)."""
+        keys = row.keys()
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            invite_code=row["invite_code"],
+            created_by=row["created_by"],
+            archived=bool(row["archived"]),
+            group_chat_id=row["group_chat_id"],
+            created_at=from_epoch(row["created_at"]),  # type: ignore[arg-type]
+            members=int(row["members"]) if "members" in keys else 0,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CohortCourse:
+    """A course assigned to a cohort, with an optional deadline ('YYYY-MM-DD')."""
+
+    course_key: str
+    deadline: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A cohort member as the trainer sees them."""
+
+    user_id: int
+    name: str
+    unit: str | None
+    joined_at: datetime
+    is_active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """What a trainer's next message answers."""
+
+    user_id: int
+    kind: str
+    ref: str
+
+
+_COHORT_COLUMNS = (
+    "c.id, c.name, c.invite_code, c.created_by, c.archived, c.group_chat_id, c.created_at"
+)
+
+
+class TrainingRepository:
+    """Reads and writes roles, trainer invites, cohorts, members and prompts."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # ------------------------------------------------------------------ roles
+
+    async def role(self, user_id: int) -> str | None:
+        """The stored role of a user ('trainer'), or None."""
+        value = await self._db.fetch_value("SELECT role FROM roles WHERE user_id = ?", (user_id,))
+        return None if value is None else str(value)
+
+    async def grant(self, user_id: int, role: str, granted_by: int, now: datetime) -> bool:
+        """Give ``role``; False when the user already had it."""
+        changed = await self._db.execute(
+            "INSERT INTO roles (user_id, role, granted_by, granted_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (user_id) DO NOTHING",
+            (user_id, role, granted_by, to_epoch(now)),
+        )
+        return changed == 1
+
+    async def revoke(self, user_id: int) -> bool:
+        """Take the stored role away; False when there was none."""
+        return await self._db.execute("DELETE FROM roles WHERE user_id = ?", (user_id,)) == 1
+
+    async def trainer_ids(self) -> list[int]:
+        """Everyone with a stored trainer role."""
+        rows = await self._db.fetch_all("SELECT user_id FROM roles WHERE role = 'trainer'")
+        return [int(r["user_id"]) for r in rows]
+
+    async def add_invite(self, code: str, created_by: int, now: datetime) -> None:
+        """Store a fresh one-time trainer invite."""
+        await self._db.execute(
+            "INSERT INTO trainer_invites (code, created_by, created_at) VALUES (?, ?, ?)",
+            (code, created_by, to_epoch(now)),
+        )
+
+    async def redeem_invite(self, code: str, user_id: int, now: datetime) -> int | None:
+        """Consume an unused invite and grant the trainer role; the inviter's id, else None."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE trainer_invites SET used_by = ?, used_at = ?"
+                " WHERE code = ? AND used_by IS NULL RETURNING created_by",
+                (user_id, to_epoch(now), code),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+            if row is None:
+                return None
+            await conn.execute(
+                "INSERT INTO roles (user_id, role, granted_by, granted_at)"
+                " VALUES (?, 'trainer', ?, ?) ON CONFLICT (user_id) DO NOTHING",
+                (user_id, row["created_by"], to_epoch(now)),
+            )
+        return int(row["created_by"])
+
+    # ------------------------------------------------------------------ cohorts
+
+    async def create_cohort(self, name: str, code: str, created_by: int, now: datetime) -> Cohort:
+        """Insert a cohort (IntegrityError on a code collision, so the caller draws again)."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO cohorts (name, invite_code, created_by, created_at)"
+                " VALUES (?, ?, ?, ?) RETURNING *",
+                (name, code, created_by, to_epoch(now)),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+        assert row is not None
+        return Cohort.from_row(row)
+
+    async def cohort(self, cohort_id: int) -> Cohort | None:
+        """One cohort with its member count."""
+        row = await self._db.fetch_one(
+            f"SELECT {_COHORT_COLUMNS}, (SELECT COUNT(*) FROM cohort_members m"
+            " WHERE m.cohort_id = c.id) AS members FROM cohorts c WHERE c.id = ?",
+            (cohort_id,),
+        )
+        return None if row is None else Cohort.from_row(row)
+
+    async def cohort_by_code(self, code: str) -> Cohort | None:
+        """The cohort whose invite code this is."""
+        row = await self._db.fetch_one(
+            f"SELECT {_COHORT_COLUMNS} FROM cohorts c WHERE c.invite_code = ?", (code,)
+        )
+        return None if row is None else Cohort.from_row(row)
+
+    async def cohorts(self, *, archived: bool = False) -> list[Cohort]:
+        """Cohorts (active ones by default), newest first, with member counts."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_COHORT_COLUMNS}, COUNT(m.user_id) AS members FROM cohorts c"
+            " LEFT JOIN cohort_members m ON m.cohort_id = c.id WHERE c.archived = ?"
+            " GROUP BY c.id ORDER BY c.created_at DESC, c.id DESC",
+            (int(archived),),
+        )
+        return [Cohort.from_row(r) for r in rows]
+
+    async def rename_cohort(self, cohort_id: int, name: str) -> bool:
+        """Change the name; False if there is no such cohort."""
+        return await self._db.execute(
+            "UPDATE cohorts SET name = ? WHERE id = ?", (name, cohort_id)
+        ) == 1
+
+    async def set_archived(self, cohort_id: int, archived: bool) -> bool:
+        """Archive (or restore) a cohort; its invite link stops (or resumes) working."""
+        return await self._db.execute(
+            "UPDATE cohorts SET archived = ? WHERE id = ?", (int(archived), cohort_id)
+        ) == 1
+
+    async def link_group(self, cohort_id: int, chat_id: int | None) -> bool:
+        """Link the cohort to a group chat (None unlinks); a group serves one cohort."""
+        async with self._db.transaction() as conn:
+            if chat_id is not None:
+                await conn.execute(
+                    "UPDATE cohorts SET group_chat_id = NULL WHERE group_chat_id = ?", (chat_id,)
+                )
+            cursor = await conn.execute(
+                "UPDATE cohorts SET group_chat_id = ? WHERE id = ?", (chat_id, cohort_id)
+            )
+            return cursor.rowcount == 1
+
+    async def cohort_for_group(self, chat_id: int) -> Cohort | None:
+        """The cohort linked to a group chat."""
+        row = await self._db.fetch_one(
+            f"SELECT {_COHORT_COLUMNS} FROM cohorts c WHERE c.group_chat_id = ?", (chat_id,)
+        )
+        return None if row is None else Cohort.from_row(row)
+
+    async def courses(self, cohort_id: int) -> list[CohortCourse]:
+        """The courses assigned to a cohort."""
+        rows = await self._db.fetch_all(
+            "SELECT course_key, deadline FROM cohort_courses WHERE cohort_id = ?"
+            " ORDER BY course_key",
+            (cohort_id,),
+        )
+        return [CohortCourse(r["course_key"], r["deadline"]) for r in rows]
+
+    async def toggle_course(self, cohort_id: int, course_key: str) -> bool:
+        """Assign the course if it was not, else unassign it; True when now assigned."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM cohort_courses WHERE cohort_id = ? AND course_key = ?",
+                (cohort_id, course_key),
+            )
+            if cursor.rowcount:
+                return False
+            await conn.execute(
+                "INSERT INTO cohort_courses (cohort_id, course_key) VALUES (?, ?)",
+                (cohort_id, course_key),
+            )
+        return True
+
+    async def set_deadline(self, cohort_id: int, course_key: str, deadline: str | None) -> None:
+        """Assign the course (if needed) with this deadline (None removes the deadline)."""
+        await self._db.execute(
+            "INSERT INTO cohort_courses (cohort_id, course_key, deadline) VALUES (?, ?, ?)"
+            " ON CONFLICT (cohort_id, course_key) DO UPDATE SET deadline = excluded.deadline",
+            (cohort_id, course_key, deadline),
+        )
+
+    # ------------------------------------------------------------------ members
+
+    async def add_member(self, cohort_id: int, user_id: int, now: datetime) -> bool:
+        """Add a learner; False when they were already a member."""
+        return await self._db.execute(
+            "INSERT INTO cohort_members (cohort_id, user_id, joined_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (cohort_id, user_id) DO NOTHING",
+            (cohort_id, user_id, to_epoch(now)),
+        ) == 1
+
+    async def members(self, cohort_id: int, *, limit: int, offset: int = 0) -> list[Member]:
+        """A page of members, by name."""
+        rows = await self._db.fetch_all(
+            "SELECT u.id, COALESCE(u.display_name, TRIM(u.first_name || ' ' ||"
+            " COALESCE(u.last_name, ''))) AS name, u.unit, u.is_active, m.joined_at"
+            " FROM cohort_members m JOIN users u ON u.id = m.user_id WHERE m.cohort_id = ?"
+            " ORDER BY name COLLATE NOCASE, u.id LIMIT ? OFFSET ?",
+            (cohort_id, limit, offset),
+        )
+        return [
+            Member(r["id"], r["name"], r["unit"], from_epoch(r["joined_at"]),  # type: ignore[arg-type]
+                   bool(r["is_active"]))
+            for r in rows
+        ]
+
+    async def cohorts_of(self, user_id: int) -> list[Cohort]:
+        """The active cohorts a learner belongs to."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_COHORT_COLUMNS} FROM cohorts c JOIN cohort_members m"
+            " ON m.cohort_id = c.id WHERE m.user_id = ? AND c.archived = 0 ORDER BY c.id",
+            (user_id,),
+        )
+        return [Cohort.from_row(r) for r in rows]
+
+    # ------------------------------------------------------------------ prompts
+
+    async def set_prompt(self, user_id: int, kind: str, ref: str, now: datetime) -> None:
+        """Remember what the trainer's next message answers (replacing any earlier question)."""
+        await self._db.execute(
+            "INSERT INTO trainer_prompts (user_id, kind, ref, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET kind = excluded.kind, ref = excluded.ref,"
+            " created_at = excluded.created_at",
+            (user_id, kind, ref, to_epoch(now)),
+        )
+
+    async def prompt(self, user_id: int) -> Prompt | None:
+        """The open question for this trainer, if any."""
+        row = await self._db.fetch_one(
+            "SELECT user_id, kind, ref FROM trainer_prompts WHERE user_id = ?", (user_id,)
+        )
+        return None if row is None else Prompt(row["user_id"], row["kind"], row["ref"])
+
+    async def clear_prompt(self, user_id: int) -> None:
+        """Forget the open question."""
+        await self._db.execute("DELETE FROM trainer_prompts WHERE user_id = ?", (user_id,))
+
+    async def prompted_users(self) -> list[int]:
+        """Every trainer with an open question (to rebuild the in-memory filter at start)."""
+        rows = await self._db.fetch_all("SELECT user_id FROM trainer_prompts")
+        return [int(r["user_id"]) for r in rows]

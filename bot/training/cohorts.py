@@ -1,0 +1,138 @@
+"""Cohorts: named groups of learners with an invite deep link, courses and deadlines."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from bot.clock import Clock
+from bot.storage.training import Cohort, CohortCourse, Member, TrainingRepository
+from bot.training.roles import random_code
+
+logger = logging.getLogger(__name__)
+
+COHORT_INVITE_PREFIX = "c_"
+NAME_MAX = 64
+MEMBERS_PAGE = 20
+_PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_SPACES = re.compile(r"\s+")
+_DATE_RES = (
+    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
+    re.compile(r"^(?P<d>\d{1,2})[-/.](?P<m>\d{1,2})[-/.](?P<y>\d{4})$"),
+)
+
+
+def invite_link(bot_username: str, payload: str) -> str:
+    """https://t.me/<bot>?start=<payload>, checked against Telegram's payload rules."""
+    if not _PAYLOAD_RE.match(payload):
+        raise ValueError(f"invalid start payload {payload!r}")
+    return f"https://t.me/{bot_username}?start={payload}"
+
+
+def clean_name(text: str) -> str | None:
+    """A cohort name of 1-64 characters (whitespace collapsed), else None."""
+    name = _SPACES.sub(" ", text or "").strip()
+    return name if 0 < len(name) <= NAME_MAX else None
+
+
+def parse_deadline(text: str) -> date | None:
+    """'2026-06-30' or '30-06-2026' (also with / or .) as a date, else None."""
+    value = (text or "").strip()
+    for pattern in _DATE_RES:
+        match = pattern.match(value)
+        if match:
+            try:
+                return date(int(match["y"]), int(match["m"]), int(match["d"]))
+            except ValueError:
+                return None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResult:
+    """What opening a cohort link did."""
+
+    outcome: Literal["joined", "already", "invalid", "archived"]
+    cohort: Cohort | None = None
+
+
+class CohortService:
+    """Create, list, rename, archive cohorts; assign courses; let learners join by link."""
+
+    def __init__(self, repo: TrainingRepository, clock: Clock) -> None:
+        self._repo = repo
+        self._clock = clock
+
+    async def create(self, name: str, *, by: int) -> Cohort:
+        """A new cohort with a fresh invite code (``name`` must be clean, see clean_name)."""
+        for _ in range(5):
+            code = COHORT_INVITE_PREFIX + random_code()
+            try:
+                return await self._repo.create_cohort(name, code, by, self._clock.now())
+            except sqlite3.IntegrityError:
+                logger.warning("cohort code collision, drawing again")
+        raise RuntimeError("could not draw a unique cohort code")
+
+    async def get(self, cohort_id: int) -> Cohort | None:
+        """One cohort, with its member count."""
+        return await self._repo.cohort(cohort_id)
+
+    async def list(self, *, archived: bool = False) -> list[Cohort]:
+        """Active (or archived) cohorts, newest first."""
+        return await self._repo.cohorts(archived=archived)
+
+    async def rename(self, cohort_id: int, name: str) -> bool:
+        """Rename; False if the cohort does not exist."""
+        return await self._repo.rename_cohort(cohort_id, name)
+
+    async def archive(self, cohort_id: int, archived: bool = True) -> bool:
+        """Archive (or restore) a cohort; an archived cohort's link no longer admits anyone."""
+        return await self._repo.set_archived(cohort_id, archived)
+
+    async def courses(self, cohort_id: int) -> list[CohortCourse]:
+        """Assigned courses with deadlines."""
+        return await self._repo.courses(cohort_id)
+
+    async def toggle_course(self, cohort_id: int, course_key: str) -> bool:
+        """Assign or unassign a course; True when it is now assigned."""
+        return await self._repo.toggle_course(cohort_id, course_key)
+
+    async def set_deadline(self, cohort_id: int, course_key: str, deadline: date | None) -> None:
+        """Assign the course with a deadline (None clears it)."""
+        await self._repo.set_deadline(
+            cohort_id, course_key, None if deadline is None else deadline.isoformat()
+        )
+
+    async def members(self, cohort_id: int, page: int = 0) -> list[Member]:
+        """One page of members."""
+        return await self._repo.members(
+            cohort_id, limit=MEMBERS_PAGE, offset=max(0, page) * MEMBERS_PAGE
+        )
+
+    async def link_group(self, cohort_id: int, chat_id: int | None) -> bool:
+        """Link (or unlink) the cohort's discussion group."""
+        return await self._repo.link_group(cohort_id, chat_id)
+
+    async def for_group(self, chat_id: int) -> Cohort | None:
+        """The cohort linked to a group chat."""
+        return await self._repo.cohort_for_group(chat_id)
+
+    async def join(self, code: str, user_id: int) -> JoinResult:
+        """Add the learner to the cohort whose invite code this is."""
+        if not code.startswith(COHORT_INVITE_PREFIX):
+            return JoinResult("invalid")
+        cohort = await self._repo.cohort_by_code(code)
+        if cohort is None:
+            return JoinResult("invalid")
+        if cohort.archived:
+            return JoinResult("archived", cohort)
+        added = await self._repo.add_member(cohort.id, user_id, self._clock.now())
+        return JoinResult("joined" if added else "already", cohort)
+
+    async def cohorts_of(self, user_id: int) -> list[Cohort]:
+        """A learner's active cohorts."""
+        return await self._repo.cohorts_of(user_id)
