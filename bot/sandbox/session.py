@@ -1,0 +1,370 @@
+"""The sandbox session: the real Application polling the embedded Bot API emulator on loopback.
+
+Exactly the production code paths run (same ``build_application``, handlers, HTTP client and
+job queue); only the Bot API server (the emulator) and the clock (moved by ``:time``) differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.triggers.interval import IntervalTrigger
+from pydantic import SecretStr
+from telegram import Update
+
+from bot.app import SinauApp, build_application
+from bot.clock import Clock
+from bot.config import Settings
+from bot.sandbox.emulator import BotApiEmulator, FakeUser
+from bot.sandbox.terminal import Downloads
+from bot.services import Services
+
+logger = logging.getLogger(__name__)
+
+# A token of Telegram's shape that no real bot has; the emulator accepts only this one.
+SANDBOX_TOKEN = "7000000001:SANDBOX-local-fake-token-not-telegram"
+ADMIN_NAME = "Admin"
+TICK_SECONDS = 1.0
+# Jobs repeating at most this often are "ticks" that :time waits for.
+TICK_LIMIT = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    """What ``sinau sandbox`` was asked for."""
+
+    content: Path | None = None
+    db: Path | None = None
+    script: Path | None = None
+
+
+def sandbox_settings(
+    base: Settings, *, api_url: str, db_path: Path, admin_id: int, extra_packs: Path | None
+) -> Settings:
+    """``base`` pointed at the emulator, a sandbox database, a sandbox admin and quick ticks."""
+    return base.model_copy(
+        update={
+            "telegram": base.telegram.model_copy(
+                update={
+                    "token": SecretStr(SANDBOX_TOKEN),
+                    "api_url": api_url,
+                    "mode": "polling",
+                    "poll_timeout": 1,
+                }
+            ),
+            "database": base.database.model_copy(update={"path": db_path}),
+            "access": base.access.model_copy(
+                update={"admin_ids": [*base.access.admin_ids, admin_id]}
+            ),
+            "nudges": base.nudges.model_copy(update={"tick_seconds": TICK_SECONDS}),
+            "content": base.content.model_copy(
+                update={"extra_packs": extra_packs or base.content.extra_packs}
+            ),
+        }
+    )
+
+
+def check_pack(path: Path) -> bool:
+    """Check a course pack with the content checker; print ``file:line: message`` problems."""
+    from bot.content.loader import check_courses
+
+    if not path.exists():
+        print(f"{path}: tidak ada / not found", file=sys.stderr)
+        return False
+    problems, courses = check_courses(path)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(
+            f"Paket kursus bermasalah / course pack has {len(problems)} problem(s): {path}",
+            file=sys.stderr,
+        )
+        return False
+    if not courses:
+        print(f"{path}: tidak ada kursus / no course found", file=sys.stderr)
+        return False
+    return True
+
+
+class JobWatcher:
+    """Counts completed runs of the Application's periodic jobs (nudge ticks and the like)."""
+
+    def __init__(self, app: SinauApp) -> None:
+        self._app = app
+        self._done: dict[str, datetime] = {}
+        self._changed = asyncio.Event()
+        if app.job_queue is not None:
+            app.job_queue.scheduler.add_listener(
+                self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+            )
+
+    def _on_event(self, event: JobExecutionEvent) -> None:
+        previous = self._done.get(event.job_id)
+        if previous is None or event.scheduled_run_time > previous:
+            self._done[event.job_id] = event.scheduled_run_time
+        self._changed.set()
+
+    def _ticks(self) -> list[str]:
+        if self._app.job_queue is None:
+            return []
+        return [
+            job.id
+            for job in self._app.job_queue.scheduler.get_jobs()
+            if isinstance(job.trigger, IntervalTrigger) and job.trigger.interval <= TICK_LIMIT
+        ]
+
+    async def full_round(self) -> bool:
+        """Wait until every tick job has run once from now on; False if there are none."""
+        # APScheduler runs on the host's wall clock, not on the bot's Clock.
+        start = datetime.now(UTC)
+        ticks = self._ticks()
+        if not ticks:
+            return False
+        limit = max(
+            (
+                job.trigger.interval
+                for job in self._app.job_queue.scheduler.get_jobs()  # type: ignore[union-attr]
+                if job.id in ticks
+            ),
+            default=TICK_LIMIT,
+        )
+        deadline = asyncio.get_running_loop().time() + limit.total_seconds() + 10
+        while not all(self._done.get(job_id, start - timedelta(1)) >= start for job_id in ticks):
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                logger.warning("periodic jobs did not run within %.0f s", limit.total_seconds())
+                return True
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.5))
+            ticks = [job_id for job_id in ticks if job_id in self._ticks()]
+        return True
+
+
+class SandboxSession:
+    """An emulator plus the real bot polling it, with a movable clock."""
+
+    def __init__(self, base: Settings, options: SandboxOptions) -> None:
+        self.base = base
+        self.options = options
+        self.clock = Clock()
+        self.emu = BotApiEmulator(token=SANDBOX_TOKEN, flood_limits=True)
+        self.workdir = Path(tempfile.mkdtemp(prefix="sinau-sandbox-"))
+        self.downloads = Downloads(self.emu, self.workdir / "downloads")
+        self.app: SinauApp | None = None
+        self.settings: Settings | None = None
+        self.admin: FakeUser | None = None
+        self._jobs: JobWatcher | None = None
+
+    @property
+    def services(self) -> Services:
+        """The running bot's services."""
+        assert self.app is not None and self.app.bot_data.services is not None
+        return self.app.bot_data.services
+
+    @property
+    def zone_now(self) -> datetime:
+        """The bot's "now" in the default time zone."""
+        assert self.settings is not None
+        return self.clock.now().astimezone(self.settings.zone)
+
+    async def start(self) -> None:
+        """Start the emulator, then build and start the bot polling it."""
+        await self.emu.start()
+        self.admin = self.emu.add_user(ADMIN_NAME, language_code="id")
+        db_path = self.options.db or self.workdir / "sinau.db"
+        self.settings = sandbox_settings(
+            self.base,
+            api_url=self.emu.url,
+            db_path=db_path,
+            admin_id=self.admin.id,
+            extra_packs=self.options.content,
+        )
+        app = build_application(self.settings, clock=self.clock)
+        self.app = app
+        await app.initialize()
+        if app.post_init:
+            await app.post_init(app)
+        await app.start()
+        self._jobs = JobWatcher(app)
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
+        )
+
+    async def stop(self) -> None:
+        """Stop polling, shut the Application down, stop the emulator, tidy the workdir."""
+        app, self.app = self.app, None
+        try:
+            if app is not None:
+                if app.updater is not None and app.updater.running:
+                    await app.updater.stop()
+                if app.running:
+                    await app.stop()
+                await app.shutdown()
+                if app.post_shutdown:
+                    await app.post_shutdown(app)
+        finally:
+            await self.emu.stop()
+            self._tidy()
+
+    def _tidy(self) -> None:
+        folder = self.downloads.folder
+        if folder.exists() and any(folder.iterdir()):
+            # Keep what the bot sent (certificates...) but not the temporary database.
+            for leftover in self.workdir.iterdir():
+                if leftover != folder:
+                    if leftover.is_dir():
+                        shutil.rmtree(leftover, ignore_errors=True)
+                    else:
+                        leftover.unlink(missing_ok=True)
+            print(f"Berkas dari bot / files from the bot: {folder}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    async def settle(self) -> None:
+        """Wait until the bot has handled every update and made no request for a moment."""
+        assert self.app is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while True:
+            await self.emu.settle(timeout=30)
+            busy = (
+                not self.app.update_queue.empty()
+                or self.app.update_processor.current_concurrent_updates > 0
+            )
+            if not busy or loop.time() > deadline:
+                return
+            await asyncio.sleep(0.05)
+
+    async def advance(self, delta: timedelta) -> None:
+        """Move the bot's and the emulator's clocks together, then let the ticks run."""
+        await self.settle()
+        self.clock.advance(delta)
+        self.emu.advance(delta)
+        await self.let_ticks_run()
+
+    async def let_ticks_run(self) -> None:
+        """Let every periodic job run at least twice (a tick may queue what the next sends)."""
+        assert self._jobs is not None
+        for round_number in range(1, 6):
+            before = len(self.emu.requests)
+            if not await self._jobs.full_round():
+                break
+            await self.settle()
+            if round_number >= 2 and len(self.emu.requests) == before:
+                break
+        await self.settle()
+
+
+class LineReader:
+    """Lines from stdin on a daemon thread, so Ctrl-C and SIGTERM never wait for a keypress.
+
+    Interactive (a TTY): the prompt is shown only once the previous line's output is printed.
+    """
+
+    def __init__(self, *, interactive: bool, prompt: Callable[[], str]) -> None:
+        self.interactive = interactive
+        self._prompt = prompt
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._ready = threading.Event()
+        self._loop = asyncio.get_running_loop()
+        threading.Thread(target=self._read, name="sandbox-stdin", daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            line: str | None
+            if self.interactive:
+                self._ready.wait()
+                self._ready.clear()
+                try:
+                    line = input(self._prompt())
+                except (EOFError, KeyboardInterrupt, OSError):
+                    line = None
+            else:
+                raw = sys.stdin.readline()
+                line = raw.rstrip("\r\n") if raw else None
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, line)
+            if line is None:
+                return
+
+    async def next_line(self, timeout: float | None = None) -> str | None:  # noqa: ASYNC109
+        """The next line, None at end of input; raises TimeoutError after ``timeout``."""
+        self._ready.set()
+        if timeout is None:
+            return await self._queue.get()
+        return await asyncio.wait_for(self._queue.get(), timeout)
+
+
+async def run_sandbox(base: Settings, options: SandboxOptions) -> int:
+    """Run the sandbox until ``:quit``, end of input, Ctrl-C or SIGTERM; the exit code."""
+    from bot.sandbox.commands import Console
+
+    if options.content is not None and not check_pack(options.content):
+        return 1
+    script_lines: list[str] | None = None
+    if options.script is not None:
+        try:
+            script_lines = options.script.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            print(f"{options.script}: {exc.strerror}", file=sys.stderr)
+            return 1
+    session = SandboxSession(base, options)
+    interactive = script_lines is None and sys.stdin.isatty()
+    ansi = sys.stdout.isatty()
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    terminated = False
+
+    def on_sigterm() -> None:
+        nonlocal terminated
+        terminated = True
+        if main is not None:
+            main.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    try:
+        await session.start()
+        console = Console(session, ansi=ansi, echo=not interactive)
+        console.banner()
+        if script_lines is not None:
+            for line in script_lines:
+                if not await console.handle(line):
+                    break
+        else:
+            reader = LineReader(interactive=interactive, prompt=console.prompt)
+            while True:
+                try:
+                    line = await reader.next_line(1.0 if interactive else None)
+                except TimeoutError:
+                    # Idle at the prompt: show what the ticks sent meanwhile.
+                    console.show_background()
+                    continue
+                if line is None or not await console.handle(line):
+                    break
+            if interactive:
+                print()
+        return 1 if console.failures and not interactive else 0
+    except asyncio.CancelledError:
+        if not terminated or main is None:
+            raise
+        # SIGTERM is an ordinary way to stop the sandbox: finish cleanly, not as cancelled.
+        main.uncancel()
+        return 143
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGTERM)
+        await session.stop()
