@@ -31,6 +31,7 @@ Perintah sandbox / sandbox commands:
   :time +1d|+2h|+30m    majukan jam bot / move the bot's clock forward
   :time 07:30           ke pukul 07:30 berikutnya / to the next 07:30 local time
   :block                blokir bot / block the bot (writing again unblocks it)
+  :press LABEL          tekan tombol berlabel / press the button whose text contains LABEL
   :say TEXT             kirim teks apa adanya / send TEXT as typed (e.g. a number)
   :upload PATH          kirim berkas / send a file as a document
   :help   :quit"""
@@ -219,10 +220,22 @@ class Console:
             return
         target = next((m for m in reversed(messages) if inline_buttons(m)), None)
         buttons = inline_buttons(target) if target else []
-        if not 1 <= number <= len(buttons):
+        if target is None or not 1 <= number <= len(buttons):
             self.warn(f"tidak ada tombol / no button [{number}]; :say {number} sends it as text")
             return
-        button = buttons[number - 1]
+        await self._press_button(target, buttons[number - 1])
+
+    async def _press_label(self, label: str) -> None:
+        """Press the newest button whose text contains ``label`` (scripts survive reordering)."""
+        wanted = label.casefold()
+        for message in reversed(self._in_thread()):
+            for button in inline_buttons(message):
+                if wanted and wanted in button["text"].casefold():
+                    await self._press_button(message, button)
+                    return
+        self.warn(f"tidak ada tombol / no button with {label!r}")
+
+    async def _press_button(self, target: Message, button: dict) -> None:
         if "callback_data" in button:
             await self.emu.press_button(
                 self.user, target, text=button["text"], data=button["callback_data"],
@@ -273,6 +286,7 @@ class Console:
             "time": self._time,
             "block": self._block,
             "say": self._say,
+            "press": self._press_label,
             "upload": self._upload,
         }
         handler = handlers.get(name)
