@@ -20,9 +20,11 @@ from telegram.ext import (
 from bot.clock import Clock
 from bot.config import ConfigError, Settings
 from bot.context import BotData, SinauContext
+from bot.delivery.limiter import SinauRateLimiter
 from bot.handlers import COMMANDS, register
 from bot.handlers import trainer as trainer_tools
 from bot.i18n import LANGUAGES, t
+from bot.scheduling.tick import schedule_jobs
 from bot.services import Services
 
 logger = logging.getLogger(__name__)
@@ -88,6 +90,8 @@ async def _post_init(app: SinauApp) -> None:
         await app.bot.set_my_commands(command_list(lang), language_code=lang)
     # Trainer tools: open questions, the cohort onboarding hook, staff menus, broadcasts.
     await trainer_tools.install(app)
+    # Daily nudges: the bulk sender and the periodic tick (schedules live in SQLite).
+    schedule_jobs(app)
     logger.info("Sinau started as @%s", app.bot.username)
 
 
@@ -119,6 +123,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Sina
         )
         .context_types(ContextTypes(context=SinauContext, bot_data=BotData))
         .concurrent_updates(PerChatUpdateProcessor())
+        # One limiter for all Bot API traffic: Telegram's flood limits, replies before bulk.
+        .rate_limiter(SinauRateLimiter(settings.delivery))
         .connection_pool_size(64)
         .pool_timeout(10)
         .get_updates_read_timeout(poll_timeout + 10)

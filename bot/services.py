@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content.loader import Catalogue, load_catalogue
+from bot.delivery.stats import DeliveryStats
 from bot.learning.service import LearningService
+from bot.scheduling.facts import LearningFacts
+from bot.scheduling.nudges import NudgeService
+from bot.scheduling.preferences import NudgePreferences
 from bot.storage.db import Database
+from bot.storage.delivery import DeliveryStatsRepository
+from bot.storage.nudges import NudgeRepository
 from bot.storage.users import ChatRepository, UserRepository
 from bot.training.service import TrainingServices
+
+if TYPE_CHECKING:
+    from bot.delivery.sender import BulkSender
+    from bot.scheduling.tick import NudgeRunner
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +48,23 @@ class Services:
     learning: LearningService
     training: TrainingServices  # trainer tools: roles, cohorts, broadcasts, stats, uploads
     metrics: Metrics = field(default_factory=Metrics)
+    # Daily nudges and the bulk delivery path; the sender and the runner need the bot, so
+    # bot.scheduling.tick.schedule_jobs attaches them in post_init.
+    delivery_stats: DeliveryStats = field(init=False)
+    nudges: NudgeService = field(init=False)
+    nudge_prefs: NudgePreferences = field(init=False)
+    sender: BulkSender | None = field(default=None, init=False)
+    nudge_runner: NudgeRunner | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        """Build the nudge services on the opened database."""
+        repo = NudgeRepository(self.db)
+        self.delivery_stats = DeliveryStats(
+            DeliveryStatsRepository(self.db), self.clock, self.settings.zone
+        )
+        self.nudges = NudgeService(repo, None, LearningFacts(self.learning),
+                                   self.delivery_stats, self.settings, self.clock)
+        self.nudge_prefs = NudgePreferences(repo, self.clock, self.settings)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock) -> Services:
@@ -68,6 +96,10 @@ class Services:
 
     async def close(self) -> None:
         """Close what ``open`` opened."""
+        try:
+            await self.delivery_stats.flush()
+        except Exception:  # noqa: BLE001 - counters are not worth a failed shutdown
+            logger.warning("could not save the delivery counters", exc_info=True)
         await self.db.close()
 
 

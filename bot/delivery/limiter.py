@@ -1,0 +1,146 @@
+"""One rate limiter for all Bot API traffic, installed in the Application builder.
+
+It knows Telegram's three limits (messages per second overall, per chat, per group per
+minute), applies them only to methods that send a message, lets interactive replies go before
+bulk traffic (bulk callers pass ``rate_limit_args={"bulk": True}``), and on a 429 waits the
+``retry_after`` the server asked for and tries again instead of dropping the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+from bot.config import DeliverySettings
+from bot.delivery.pacing import ChatLimits, Pacer
+
+logger = logging.getLogger(__name__)
+
+RateLimitArgs = dict[str, Any]
+
+# Methods that put a message into a chat: the ones Telegram's flood limits count. Edits,
+# answerCallbackQuery, getUpdates, chat actions and the like are not paced.
+MESSAGE_METHODS = frozenset(
+    {
+        "sendMessage", "sendPhoto", "sendAudio", "sendDocument", "sendVideo", "sendAnimation",
+        "sendVoice", "sendVideoNote", "sendPaidMedia", "sendMediaGroup", "sendLocation",
+        "sendVenue", "sendContact", "sendPoll", "sendChecklist", "sendDice", "sendSticker",
+        "sendInvoice", "sendGame", "copyMessage", "copyMessages", "forwardMessage",
+        "forwardMessages",
+    }
+)
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """The wait a 429 asked for, in seconds (without PTB's int/timedelta deprecation dance)."""
+    value = getattr(exc, "_retry_after", None)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value) if value is not None else 1.0
+
+
+def chat_key(chat_id: object) -> tuple[int | str, bool] | None:
+    """The chat a request goes to and whether it is a group (negative id or @username)."""
+    if chat_id is None:
+        return None
+    if isinstance(chat_id, int):
+        return chat_id, chat_id < 0
+    text = str(chat_id)
+    try:
+        number = int(text)
+    except ValueError:
+        return text, True
+    return number, number < 0
+
+
+@dataclass
+class LimiterCounters:
+    """What the limiter did, for stats and tests."""
+
+    paced: int = 0
+    interactive: int = 0
+    bulk: int = 0
+    retry_after: int = 0
+
+
+class SinauRateLimiter(BaseRateLimiter[RateLimitArgs]):
+    """Telegram's flood limits for every request, interactive first, retrying 429s."""
+
+    def __init__(self, settings: DeliverySettings) -> None:
+        margin = settings.safety_margin
+        self.pacing = settings.pacing
+        self.max_retries = settings.max_retries
+        # Paced a little below the limits: the server counts arrival times, and requests that
+        # left evenly spaced arrive with some jitter.
+        self.pacer = Pacer(settings.global_per_second * (1 - margin))
+        self.chats = ChatLimits(
+            per_second=settings.chat_per_second * (1 - margin),
+            burst=settings.chat_burst,
+            group_per_minute=settings.group_per_minute,
+            group_window=60.0 * (1 + margin),
+        )
+        self.counters = LimiterCounters()
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: RateLimitArgs | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Wait for the request's turn, make it, and retry it after a 429."""
+        bulk = bool(rate_limit_args and rate_limit_args.get("bulk"))
+        paced = self.pacing and endpoint in MESSAGE_METHODS
+        target = chat_key(data.get("chat_id")) if paced else None
+        # An album counts as one message per item.
+        slots = max(1, len(data.get("media") or ())) if endpoint == "sendMediaGroup" else 1
+        attempt = 0
+        while True:
+            if paced:
+                for _ in range(slots):
+                    await self._wait_turn(target, bulk)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                attempt += 1
+                self.counters.retry_after += 1
+                if attempt > self.max_retries:
+                    raise
+                delay = retry_after_seconds(exc) + 0.05
+                logger.warning(
+                    "429 on %s (%s): retrying in %.1f s", endpoint, "bulk" if bulk else
+                    "interactive", delay
+                )
+                if bulk:
+                    # A flood answer most likely means the global budget: let bulk traffic
+                    # rest for as long as asked while replies to learners keep going.
+                    self.pacer.hold_bulk(delay)
+                await asyncio.sleep(delay)
+
+    async def _wait_turn(self, target: tuple[int | str, bool] | None, bulk: bool) -> None:
+        loop = asyncio.get_running_loop()
+        if target is not None:
+            delay = self.chats.reserve(target[0], is_group=target[1], now=loop.time())
+            if delay > 0:
+                await asyncio.sleep(delay)
+        await self.pacer.acquire(bulk=bulk)
+        self.counters.paced += 1
+        if bulk:
+            self.counters.bulk += 1
+        else:
+            self.counters.interactive += 1

@@ -1,0 +1,83 @@
+"""What services hand to the sender and what they get back: plain data, no telegram imports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from bot.storage.delivery import DeliveryCounters
+
+__all__ = [
+    "Button",
+    "DeliveryCounters",
+    "DeliveryResult",
+    "DeliveryStatus",
+    "Document",
+    "OutgoingMessage",
+    "Sender",
+]
+
+DeliveryStatus = Literal["sent", "blocked", "failed", "uncertain"]
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button that sends ``callback_data`` (at most 64 bytes) when pressed."""
+
+    text: str
+    callback_data: str
+
+    def __post_init__(self) -> None:
+        if len(self.callback_data.encode()) > 64:
+            raise ValueError(f"callback_data longer than 64 bytes: {self.callback_data!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A file to attach: raw bytes and the name the recipient sees."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One message for one chat, as a service describes it.
+
+    ``at_most_once`` (the default) means a send whose outcome is unknown (a read timeout after
+    the request left) is reported as ``uncertain`` instead of being retried, so the recipient
+    never gets it twice; kinds that prefer at-least-once set it to False.
+    """
+
+    chat_id: int
+    text: str
+    kind: str = "nudge"
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    document: Document | None = None
+    disable_notification: bool = False
+    message_thread_id: int | None = None
+    at_most_once: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """The outcome of one send after all retries."""
+
+    status: DeliveryStatus
+    message_id: int | None = None
+    error: str | None = None
+    retries: int = 0
+
+    @property
+    def sent(self) -> bool:
+        """True when Telegram accepted the message."""
+        return self.status == "sent"
+
+
+class Sender(Protocol):
+    """Anything that can deliver an ``OutgoingMessage`` (the bulk sender, a test double)."""
+
+    async def send(self, message: OutgoingMessage) -> DeliveryResult:
+        """Deliver ``message`` within the flood limits and report the outcome."""
+        ...
+

@@ -1,0 +1,149 @@
+"""The bulk sender: nudges now, broadcasts and discussion prompts later.
+
+Every bulk message goes through here and through the Application's rate limiter (marked
+``bulk`` so replies to learners go first). The sender turns Telegram's answers into a
+``DeliveryResult``: a 403 marks the learner inactive, transient failures are retried with
+exponential back-off, and a send whose outcome is unknown is never repeated for
+at-most-once kinds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import httpx
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import ExtBot
+
+from bot.delivery.limiter import retry_after_seconds
+from bot.delivery.models import DeliveryResult, OutgoingMessage
+from bot.delivery.stats import DeliveryStats
+
+logger = logging.getLogger(__name__)
+
+BULK = {"bulk": True}
+
+# httpx failures that prove the request never reached the server: safe to repeat.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _never_arrived(exc: NetworkError) -> bool:
+    """True when the request certainly did not reach the Bot API server."""
+    cause = exc.__cause__
+    return isinstance(cause, _NOT_SENT)
+
+
+def _server_answered(exc: NetworkError) -> bool:
+    """True for an error the server itself returned (a 5xx), not a broken connection."""
+    return not isinstance(exc.__cause__, httpx.HTTPError)
+
+
+def markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
+    """The inline keyboard for ``message`` (None without buttons)."""
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.text, callback_data=b.callback_data) for b in row]
+            for row in message.buttons
+        ]
+    )
+
+
+class BulkSender:
+    """Sends one ``OutgoingMessage`` at a time per call; run many calls concurrently."""
+
+    def __init__(
+        self,
+        bot: ExtBot[None],
+        stats: DeliveryStats,
+        *,
+        on_blocked: Callable[[int], Awaitable[None]] | None = None,
+        max_retries: int = 5,
+        base_delay: float = 0.5,
+        max_delay: float = 30.0,
+    ) -> None:
+        self._bot = bot
+        self.stats = stats
+        self._on_blocked = on_blocked
+        self.max_retries = max_retries
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+
+    async def send(self, message: OutgoingMessage) -> DeliveryResult:
+        """Deliver ``message`` and report the outcome; never raises for Telegram errors."""
+        retries = 0
+        while True:
+            try:
+                sent = await self._call(message)
+            except Forbidden as exc:
+                self.stats.count(message.kind, blocked=1)
+                if message.chat_id > 0 and self._on_blocked is not None:
+                    await self._on_blocked(message.chat_id)
+                return DeliveryResult("blocked", error=exc.message, retries=retries)
+            except RetryAfter as exc:
+                # The limiter already waited and retried; keep the message and keep waiting.
+                if retries >= self.max_retries * 4:
+                    return self._failed(message, exc, retries)
+                retries += 1
+                self.stats.count(message.kind, retried=1)
+                await asyncio.sleep(retry_after_seconds(exc) + 0.05)
+                continue
+            except (BadRequest, ChatMigrated) as exc:
+                return self._failed(message, exc, retries)
+            except NetworkError as exc:  # TimedOut included
+                repeatable = _never_arrived(exc) or (
+                    not isinstance(exc, TimedOut) and _server_answered(exc)
+                )
+                if not repeatable and message.at_most_once:
+                    logger.warning("send to %s uncertain: %s", message.chat_id, exc.message)
+                    self.stats.count(message.kind, uncertain=1)
+                    return DeliveryResult("uncertain", error=exc.message, retries=retries)
+                if retries >= self.max_retries:
+                    return self._failed(message, exc, retries)
+                retries += 1
+                self.stats.count(message.kind, retried=1)
+                await asyncio.sleep(min(self.max_delay, self.base_delay * 2 ** (retries - 1)))
+                continue
+            except TelegramError as exc:
+                return self._failed(message, exc, retries)
+            self.stats.count(message.kind, sent=1)
+            return DeliveryResult("sent", message_id=sent.message_id, retries=retries)
+
+    def _failed(
+        self, message: OutgoingMessage, exc: TelegramError, retries: int
+    ) -> DeliveryResult:
+        logger.warning("send to %s failed: %s", message.chat_id, exc.message)
+        self.stats.count(message.kind, failed=1)
+        return DeliveryResult("failed", error=exc.message, retries=retries)
+
+    async def _call(self, message: OutgoingMessage) -> Message:
+        if message.document is not None:
+            return await self._bot.send_document(
+                message.chat_id,
+                InputFile(message.document.content, filename=message.document.filename),
+                caption=message.text or None,
+                reply_markup=markup(message),
+                disable_notification=message.disable_notification,
+                message_thread_id=message.message_thread_id,
+                rate_limit_args=BULK,
+            )
+        return await self._bot.send_message(
+            message.chat_id,
+            message.text,
+            reply_markup=markup(message),
+            disable_notification=message.disable_notification,
+            message_thread_id=message.message_thread_id,
+            rate_limit_args=BULK,  # type: ignore[call-arg]
+        )
