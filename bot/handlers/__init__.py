@@ -5,13 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    PollAnswerHandler,
+    TypeHandler,
+    filters,
+)
 
-from bot.handlers import common, errors, middleware, onboarding
+from bot.handlers import (
+    common,
+    errors,
+    lessons,
+    middleware,
+    onboarding,
+    privacy,
+    progress,
+    quiz,
+    review,
+    settings,
+)
 from bot.handlers import trainer as trainer_tools
 
 # Commands in Telegram's menu, in menu order; each has "commands.<name>" in the catalogues.
-COMMANDS: tuple[str, ...] = ("start", "help")
+COMMANDS: tuple[str, ...] = (
+    "start", "learn", "courses", "review", "progress", "settings", "privacy", "verify", "help",
+)
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -31,6 +52,31 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ]
     )
 
+    # Learner journey (bot/learning): commands in private chats, and the buttons of the
+    # onboarding, dashboard, course, lesson, quiz, review, progress and settings messages.
+    # Every button handler re-checks the presser and the state; `nz:` belongs to the nudges.
+    private = filters.ChatType.PRIVATE
+    app.add_handlers(
+        [
+            CommandHandler("learn", lessons.learn_command, filters=private),
+            CommandHandler("courses", lessons.courses_command, filters=private),
+            CommandHandler("review", review.review_command, filters=private),
+            CommandHandler("progress", progress.progress_command, filters=private),
+            CommandHandler("settings", settings.settings_command, filters=private),
+            CommandHandler("privacy", privacy.privacy_command),
+            CommandHandler("verify", progress.verify_command),
+            CallbackQueryHandler(onboarding.on_callback, pattern=r"^ob:"),
+            CallbackQueryHandler(lessons.learn_command, pattern=r"^learn:go$"),
+            CallbackQueryHandler(lessons.on_course_callback, pattern=r"^crs:"),
+            CallbackQueryHandler(lessons.on_lesson_callback, pattern=r"^ls:"),
+            CallbackQueryHandler(quiz.on_callback, pattern=r"^qz:"),
+            CallbackQueryHandler(review.on_callback, pattern=r"^rv:"),
+            CallbackQueryHandler(progress.on_callback, pattern=r"^pg:"),
+            CallbackQueryHandler(settings.on_callback, pattern=r"^st:"),
+            PollAnswerHandler(quiz.on_poll_answer),
+        ]
+    )
+
     # Trainer tools: commands and buttons, every one guarded by handlers.auth.require_role.
     app.add_handlers(trainer_tools.feature_handlers())
 
@@ -41,5 +87,14 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
     # Group 1: after onboarding answered /start, act on a trainer or cohort invite payload.
     app.add_handlers(trainer_tools.late_handlers(), group=1)
+
+    # Group 2: typed answers to a pending onboarding or settings question (name, unit, time,
+    # language). Its own group so it never hides another module's private-text handler; it
+    # does nothing unless users.onboarding_step says a question is waiting.
+    app.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE,
+                       onboarding.on_text),
+        group=2,
+    )
 
     app.add_error_handler(errors.on_error)

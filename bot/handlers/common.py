@@ -13,7 +13,8 @@ async def help_command(update: Update, context: SinauContext) -> None:
         return
     from bot.handlers import COMMANDS
 
-    lines = [f"/{name} — {context.t(f'commands.{name}')}" for name in COMMANDS]
+    lines = [context.t("dashboard.help_title"), ""]
+    lines += [f"/{name} — {context.t(f'commands.{name}')}" for name in COMMANDS]
     await update.effective_message.reply_text("\n".join(lines))
 
 

@@ -28,7 +28,7 @@ from bot.learning.views import (
 )
 from bot.storage.certificates import CertificateRecord, CertificateRepository
 from bot.storage.db import Database
-from bot.storage.learning import LearningRepository
+from bot.storage.learning import LearnerPrefs, LearningRepository
 from bot.storage.reviews import ReviewRepository
 from bot.storage.sessions import PollRef, Session, SessionRepository
 from bot.storage.users import User, UserRepository
@@ -95,12 +95,31 @@ class LearningService:
         fresh = await self.users.get(user.id)
         assert fresh is not None
         if first:
-            for hook in list(self.onboarding_hooks):
-                try:
-                    await hook(fresh)
-                except Exception:
-                    logger.exception("onboarding hook %r failed", hook)
+            await self.run_onboarding_hooks(fresh)
         return fresh
+
+    async def run_onboarding_hooks(self, user: User) -> None:
+        """Call every onboarding hook with ``user``; one failing hook does not stop the rest.
+
+        Called once when onboarding finishes, and again when an onboarded learner arrives with
+        a new /start payload (an invite link), so the hooks see the payload either way.
+        """
+        for hook in list(self.onboarding_hooks):
+            try:
+                await hook(user)
+            except Exception:
+                logger.exception("onboarding hook %r failed", hook)
+
+    async def prefs(self, user_id: int) -> LearnerPrefs:
+        """The learner's current course and nudge settings."""
+        return await self.records.prefs(user_id)
+
+    async def set_nudge(self, user_id: int, *, time: str | None = None,
+                        days: str | None = None) -> None:
+        """Change the nudge time ('HH:MM') and/or days ('daily' | 'weekdays')."""
+        if days is not None and days not in ("daily", "weekdays"):
+            raise ValueError(f"unknown nudge days {days!r}")
+        await self.records.set_nudge(user_id, time=time, days=days)
 
     # ------------------------------------------------------------------ courses
 
@@ -298,7 +317,8 @@ class LearningService:
             state = review.sm2(state, review.grade_quality(correct))
             await self._save_review(keys, state, now, zone, reviewed=True)
             await self.records.add_review_activity(user.id, self.today(user))
-            return AnswerOutcome(view, option, correct, scored=False)
+            return AnswerOutcome(view, option, correct, scored=False, chat_id=session.chat_id,
+                                 message_id=session.message_id)
         if record.is_first:
             await self._save_review(keys, review.after_lesson_answer(correct), now, zone,
                                     reviewed=False)
@@ -306,7 +326,8 @@ class LearningService:
         if view.is_last:
             await self.sessions.close(session.id, now)
             finished = await self._finish_lesson(user, session, view)
-        return AnswerOutcome(view, option, correct, record.is_first, finished)
+        return AnswerOutcome(view, option, correct, record.is_first, finished,
+                             chat_id=session.chat_id, message_id=session.message_id)
 
     async def _save_review(self, keys: tuple[int, str, str, str], state: review.Sm2State,
                            now: datetime, zone: ZoneInfo, *, reviewed: bool) -> None:

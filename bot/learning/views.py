@@ -74,6 +74,8 @@ class AnswerOutcome:
     correct: bool
     scored: bool  # the first answer to this question: it counts for accuracy
     finished: LessonFinished | None = None
+    chat_id: int | None = None  # where the question was shown
+    message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,233 @@
+"""Text and keyboards of the learner journey, built from the catalogues and service results."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest
+
+from bot.content.render import render_markdown, split_html, visible_length
+from bot.i18n import SafeHtml, t
+from bot.learning.certificates import format_long_date
+from bot.learning.jp import format_decimal
+from bot.learning.quiz import letter
+from bot.learning.views import LearnerSnapshot, LessonView, QuestionView, ReviewIdle
+
+MESSAGE_LIMIT = 4096
+BAR_WIDTH = 10
+
+Row = list[InlineKeyboardButton]
+
+
+def button(text: str, data: str) -> InlineKeyboardButton:
+    """An inline button with callback data (at most 64 bytes, checked here)."""
+    if len(data.encode()) > 64:
+        raise ValueError(f"callback data too long: {data!r}")
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def keyboard(*rows: Row) -> InlineKeyboardMarkup:
+    """An inline keyboard of the non-empty rows."""
+    return InlineKeyboardMarkup([row for row in rows if row])
+
+
+def esc(text: str) -> str:
+    """Plain text made safe for HTML."""
+    return html.escape(text, quote=False)
+
+
+def bar(done: int, total: int) -> str:
+    """A text progress bar, e.g. '▰▰▰▱▱▱▱▱▱▱'."""
+    filled = 0 if total <= 0 else min(BAR_WIDTH, round(BAR_WIDTH * done / total))
+    return "▰" * filled + "▱" * (BAR_WIDTH - filled)
+
+
+def percent(right: int, total: int) -> int:
+    """right/total as a whole percentage, rounded half up."""
+    value = Decimal(100 * right) / Decimal(total)
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def jp_text(value: Decimal, lang: str) -> str:
+    """A JP value with one decimal in the language's style."""
+    return format_decimal(value, lang)
+
+
+def when_text(lang: str, moment: datetime) -> str:
+    """A local moment as '3 Maret 2026 pukul 00:00'."""
+    return t(lang, "review.when", date=format_long_date(moment.date(), lang),
+             time=moment.strftime("%H:%M"))
+
+
+def fit(text: str) -> str:
+    """Guard the 4096 limit: content is validated far below it, so this only trims a margin."""
+    if visible_length(text) <= MESSAGE_LIMIT:
+        return text
+    return split_html(text, MESSAGE_LIMIT - 1)[0] + "…"
+
+
+# --------------------------------------------------------------------------- dashboard
+
+
+def dashboard(lang: str, name: str, snap: LearnerSnapshot) -> tuple[str, InlineKeyboardMarkup]:
+    """The learner's home screen: what is next, reviews due, streak and JP."""
+    lines = [t(lang, "dashboard.greeting", name=name), ""]
+    if snap.lesson_title is not None and snap.course_title is not None:
+        lines.append(t(lang, "dashboard.next", lesson=snap.lesson_title.get(lang),
+                       minutes=snap.lesson_minutes, course=snap.course_title.get(lang)))
+    else:
+        lines.append(t(lang, "dashboard.all_done"))
+    lines.append(t(lang, "dashboard.reviews", count=snap.reviews_due))
+    lines.append(t(lang, "dashboard.streak", days=snap.streak))
+    lines.append(t(lang, "dashboard.jp", jp=jp_text(snap.jp_year, lang), target=snap.jp_target))
+    markup = keyboard(
+        [button(t(lang, "dashboard.learn"), "learn:go")],
+        [button(t(lang, "dashboard.courses"), "crs:list"),
+         button(t(lang, "dashboard.review"), "rv:go"),
+         button(t(lang, "dashboard.progress"), "pg:show")],
+    )
+    return "\n".join(lines), markup
+
+
+# --------------------------------------------------------------------------- lessons
+
+
+def lesson_card(lang: str, view: LessonView) -> tuple[str, InlineKeyboardMarkup]:
+    """One card of a lesson with its paging or quiz/discussion buttons."""
+    header = t(lang, "learn.card_header", title=view.lesson.title.get(lang), card=view.card + 1,
+               cards=view.cards)
+    body = render_markdown(view.lesson.cards[view.card].get(lang))
+    if view.last:
+        row = [button(t(lang, "learn.quiz"), f"ls:q:{view.session_id}")]
+        if view.lesson.discussion is not None:
+            row.append(button(t(lang, "learn.discussion"), f"ls:d:{view.session_id}"))
+    else:
+        row = [button(t(lang, "learn.next"), f"ls:n:{view.session_id}:{view.card}")]
+    return fit(f"{header}\n\n{body}"), keyboard(row)
+
+
+# --------------------------------------------------------------------------- questions
+
+
+def question_body(lang: str, view: QuestionView, due: int | None = None) -> str:
+    """Header, question and lettered options."""
+    if view.kind == "review":
+        header = t(lang, "review.header", title=view.lesson.title.get(lang),
+                   count=due if due is not None else view.total)
+    else:
+        header = t(lang, "quiz.header", title=view.lesson.title.get(lang),
+                   number=view.position + 1, total=view.total)
+    options = "\n".join(f"{letter(i)}. {esc(o.get(lang))}"
+                        for i, o in enumerate(view.question.options))
+    return fit(f"{header}\n\n{esc(view.question.question.get(lang))}\n\n{options}")
+
+
+def question_message(lang: str, view: QuestionView) -> tuple[str, InlineKeyboardMarkup]:
+    """An inline-keyboard question: option letters in one row."""
+    if view.kind == "review":
+        prefix = f"rv:a:{view.session_id}"
+    else:
+        prefix = f"qz:a:{view.session_id}:{view.position}"
+    row = [button(letter(i), f"{prefix}:{i}") for i in range(len(view.question.options))]
+    return question_body(lang, view), keyboard(row)
+
+
+def answered_message(lang: str, view: QuestionView, chosen: int, correct: bool, scored: bool,
+                     next_button: InlineKeyboardButton | None) -> tuple[str, Any]:
+    """The question after an answer: right/wrong, the correct option, the explanation."""
+    question = view.question
+    lines = [question_body(lang, view), ""]
+    if correct:
+        lines.append(t(lang, "quiz.right"))
+    else:
+        answer = f"{letter(question.correct)}. {question.correct_option.get(lang)}"
+        lines.append(t(lang, "quiz.wrong", answer=answer))
+        lines.append(t(lang, "quiz.chosen", letter=letter(chosen)))
+    lines.append(f"<i>{esc(question.explanation.get(lang))}</i>")
+    if view.kind == "quiz" and not scored:
+        lines.append(t(lang, "quiz.practice"))
+    markup = keyboard([next_button]) if next_button is not None else None
+    return fit("\n".join(lines)), markup
+
+
+def review_idle_text(context: Any, user: Any, idle: ReviewIdle, *, after_review: bool) -> str:
+    """'Nothing due, next: <local date and time>' (or 'done for now' after reviewing)."""
+    lang = context.lang
+    if idle.next_due is None:
+        return t(lang, "review.done_empty" if after_review else "review.nothing_yet")
+    when = when_text(lang, context.services.learning.local(user, idle.next_due))
+    return t(lang, "review.done" if after_review else "review.nothing_due", when=when)
+
+
+# --------------------------------------------------------------------------- edits
+
+_TAG = re.compile(r"<[^<>]*>")
+
+
+def plain(text: str) -> str:
+    """What Telegram shows for HTML ``text`` (tags dropped, entities decoded, trimmed)."""
+    return html.unescape(_TAG.sub("", text)).strip()
+
+
+def _same(message: Message | None, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+    if message is None:
+        return False
+    current = message.reply_markup.to_dict() if message.reply_markup else None
+    wanted = markup.to_dict() if markup is not None and markup.inline_keyboard else None
+    return (message.text or "").strip() == plain(text) and current == wanted
+
+
+async def edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Edit the pressed message, unless the edit would not change it (Telegram refuses those)."""
+    message = query.message if isinstance(query.message, Message) else None
+    if _same(message, text, markup):
+        return
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+def safe(text: str) -> SafeHtml:
+    """Mark already-built HTML as safe to pass into ``t()``."""
+    return SafeHtml(text)
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def int_args(data: str, count: int) -> list[int] | None:
+    """The last ``count`` ':'-separated parts of callback data as ints, or None if malformed."""
+    parts = data.split(":")
+    if len(parts) < count:
+        return None
+    try:
+        return [int(p) for p in parts[len(parts) - count:]]
+    except ValueError:
+        return None
+
+
+async def expired(query: CallbackQuery, lang: str) -> None:
+    """Answer a stale, foreign or forged press briefly; nothing else happens."""
+    await query.answer(t(lang, "common.expired_button"))
+
+
+async def onboarded(update: Any, context: Any) -> Any:
+    """The learner if they finished onboarding; otherwise point them at /start and None.
+
+    For a callback press the hint is the query's answer, so every query is answered once.
+    """
+    user = context.user
+    if user is not None and user.onboarded:
+        return user
+    if update.callback_query is not None:
+        await update.callback_query.answer(t(context.lang, "onboarding.start_first"))
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(t(context.lang, "onboarding.start_first"))
+    return None
