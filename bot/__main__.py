@@ -105,7 +105,8 @@ def _run(settings: Settings) -> int:
                 app.run_polling(
                     allowed_updates=Update.ALL_TYPES,
                     timeout=settings.telegram.poll_timeout,
-                    bootstrap_retries=3,
+                    # A daemon outlives a network blip at start; a refused token still stops it.
+                    bootstrap_retries=-1,
                 )
         except InvalidToken:
             print("The Bot API server refused the token (SINAU_TELEGRAM__TOKEN).",

@@ -41,11 +41,33 @@ class TokenRedactor(logging.Filter):
         return True
 
 
+class QuietNetworkErrors(logging.Filter):
+    """Log network failures (server unreachable, timeouts, refused token) as one line.
+
+    python-telegram-bot logs a full traceback for every failed retry; for errors outside our
+    code that only repeats what the message says.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Fold the exception of a network error into the message and drop its traceback."""
+        if record.exc_info and record.exc_info[1] is not None:
+            from telegram.error import InvalidToken, NetworkError
+
+            error = record.exc_info[1]
+            if isinstance(error, (NetworkError, InvalidToken)):
+                record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+                record.args = None
+                record.exc_info = None
+                record.exc_text = None
+        return True
+
+
 def setup_logging(level: int = logging.INFO, secrets: list[str] | None = None) -> TokenRedactor:
     """Configure the root logger with a redacting handler; return the redactor."""
     redactor = TokenRedactor(secrets)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(QuietNetworkErrors())
     handler.addFilter(redactor)
     root = logging.getLogger()
     for old in list(root.handlers):
