@@ -18,7 +18,7 @@ def _button(context: SinauContext, key: str, data: str, **params: object) -> Inl
     return InlineKeyboardButton(context.t(key, **params), callback_data=data)
 
 
-async def _show(update: Update, text: str, keyboard: Keyboard) -> None:
+async def show_menu(update: Update, text: str, keyboard: Keyboard) -> None:
     """Edit the menu message when a button was pressed, else send a new one."""
     markup = InlineKeyboardMarkup(keyboard) if keyboard else None
     query = update.callback_query
@@ -128,7 +128,7 @@ async def cohort_command(update: Update, context: SinauContext) -> None:
             return
         await _create(update, context, name)
         return
-    await _show(update, *await _list_view(context))
+    await show_menu(update, *await _list_view(context))
 
 
 async def _create(update: Update, context: SinauContext, name: str) -> None:
@@ -137,7 +137,7 @@ async def _create(update: Update, context: SinauContext, name: str) -> None:
     cohort = await context.services.training.cohorts.create(name, by=sender.id)
     fresh = await context.services.training.cohorts.get(cohort.id)
     assert fresh is not None
-    await _show(update, *await card_view(context, fresh))
+    await show_menu(update, *await card_view(context, fresh))
 
 
 async def answer_text(update: Update, context: SinauContext, kind: str, ref: str) -> None:
@@ -178,7 +178,7 @@ async def answer_text(update: Update, context: SinauContext, kind: str, ref: str
     await prompts.close(sender.id)
     fresh = await cohorts.get(cohort.id)
     assert fresh is not None
-    await _show(update, *await card_view(context, fresh))
+    await show_menu(update, *await card_view(context, fresh))
 
 
 @require_role("trainer")
@@ -193,12 +193,12 @@ async def on_button(update: Update, context: SinauContext) -> None:
     training = context.services.training
     if action == "l":
         await query.answer()
-        await _show(update, *await _list_view(context))
+        await show_menu(update, *await _list_view(context))
         return
     if action == "n":
         await training.prompts.ask(sender.id, "cohort_name")
         await query.answer()
-        await _show(update, context.t("cohort.ask_name"), [])
+        await show_menu(update, context.t("cohort.ask_name"), [])
         return
     cohort = await training.cohorts.get(int(args[0])) if args and args[0].isdigit() else None
     if cohort is None:
@@ -210,22 +210,22 @@ async def on_button(update: Update, context: SinauContext) -> None:
         return
     await query.answer()
     if action == "o":
-        await _show(update, *await card_view(context, cohort))
+        await show_menu(update, *await card_view(context, cohort))
     elif action == "r" and not cohort.archived:
         await training.prompts.ask(sender.id, "cohort_rename", str(cohort.id))
-        await _show(update, context.t("cohort.ask_rename", name=cohort.name), [])
+        await show_menu(update, context.t("cohort.ask_rename", name=cohort.name), [])
     elif action in ("a", "u"):
         await training.cohorts.archive(cohort.id, action == "a")
         fresh = await training.cohorts.get(cohort.id)
         assert fresh is not None
-        await _show(update, *await card_view(context, fresh))
+        await show_menu(update, *await card_view(context, fresh))
     elif action == "c":
-        await _show(update, *await _courses_view(context, cohort))
+        await show_menu(update, *await _courses_view(context, cohort))
     elif action == "t" and not cohort.archived:
         await training.cohorts.toggle_course(cohort.id, course_key)
-        await _show(update, *await _courses_view(context, cohort))
+        await show_menu(update, *await _courses_view(context, cohort))
     elif action == "d" and not cohort.archived:
         await training.prompts.ask(sender.id, "cohort_deadline", f"{cohort.id}:{course_key}")
-        await _show(update, context.t("cohort.ask_deadline"), [])
+        await show_menu(update, context.t("cohort.ask_deadline"), [])
     elif action == "m" and len(args) > 1 and args[1].isdigit():
-        await _show(update, *await _members_view(context, cohort, int(args[1])))
+        await show_menu(update, *await _members_view(context, cohort, int(args[1])))

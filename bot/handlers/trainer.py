@@ -215,6 +215,7 @@ async def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services = app.bot_data.services
     training = services.training
     await training.prompts.load()
+    training.stats.use_catalogue(lambda: services.catalogue)
 
     async def hook(user: User) -> None:
         await join_after_onboarding(services, user)
@@ -258,7 +259,7 @@ def feature_handlers() -> list[Any]:
     """Group 0: the trainer commands and buttons (every one guarded by require_role)."""
     from telegram.ext import CallbackQueryHandler, CommandHandler
 
-    from bot.handlers import cohorts
+    from bot.handlers import cohorts, stats
 
     return [
         CommandHandler("grant", grant),
@@ -267,6 +268,10 @@ def feature_handlers() -> list[Any]:
         CommandHandler("linkgroup", link_group),
         CommandHandler("cohort", cohorts.cohort_command),
         CallbackQueryHandler(cohorts.on_button, pattern=r"^ch:"),
+        CommandHandler("stats", stats.stats_command),
+        CallbackQueryHandler(stats.on_stats_button, pattern=r"^st:"),
+        CommandHandler("export", stats.export_command),
+        CallbackQueryHandler(stats.on_export_button, pattern=r"^ex:"),
     ]
 
 

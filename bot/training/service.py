@@ -6,11 +6,14 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.content.loader import Catalogue
 from bot.storage.db import Database
 from bot.storage.training import TrainingRepository
+from bot.storage.training_stats import CohortStatsRepository
 from bot.training.cohorts import CohortService
 from bot.training.prompts import PromptBook
 from bot.training.roles import RoleService
+from bot.training.stats import StatsService
 
 
 @dataclass
@@ -21,6 +24,7 @@ class TrainingServices:
     roles: RoleService
     cohorts: CohortService
     prompts: PromptBook
+    stats: StatsService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock) -> TrainingServices:
@@ -31,4 +35,9 @@ class TrainingServices:
             roles=RoleService(repo, settings.access.admin_ids, clock),
             cohorts=CohortService(repo, clock),
             prompts=PromptBook(repo, clock),
+            stats=StatsService(
+                CohortStatsRepository(db), repo, lambda: Catalogue.of([]), clock, settings.zone,
+                minutes_per_jp=settings.learning.minutes_per_jp,
+                jp_target=settings.learning.annual_jp_target,
+            ),
         )

@@ -1,0 +1,187 @@
+"""/stats (figures and charts, ``st:``) and /export (XLSX + CSV for the BKPSDM, ``ex:``)."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+
+from bot.context import SinauContext
+from bot.handlers.auth import require_role
+from bot.handlers.cohorts import show_menu
+from bot.i18n import SafeHtml
+from bot.learning.jp import format_decimal
+from bot.storage.training import Cohort
+from bot.training import charts, export
+from bot.training.stats import CohortStats
+
+
+def _percent(value: float, lang: str) -> str:
+    return format_decimal(Decimal(str(round(value, 1))), lang)
+
+
+def render_stats(context: SinauContext, cohort: Cohort, stats: CohortStats) -> SafeHtml:
+    """The /stats message of one cohort."""
+    lang = context.lang
+    courses = "\n".join(
+        context.t("stats.course_line", title=c.course.title.get(lang), done=c.completed,
+                  members=c.members, percent=f"{c.percent:.0f}")
+        for c in stats.courses
+    )
+    hardest = "\n".join(
+        context.t("stats.hard_line", n=n, question=h.question.question.get(lang)[:120],
+                  percent=f"{h.percent:.0f}", answers=h.answers)
+        for n, h in enumerate(stats.hardest, start=1)
+    )
+    none = context.t("stats.none")
+    text = context.t(
+        "stats.report",
+        name=cohort.name,
+        members=stats.members,
+        active=stats.active_7d,
+        accuracy=none if stats.accuracy is None else f"{_percent(stats.accuracy, lang)}%",
+        year=stats.year,
+        jp=format_decimal(stats.jp_total, lang),
+        target=stats.jp_target,
+        reached=stats.reached_target,
+        courses=SafeHtml(courses or none),
+        hardest=SafeHtml(hardest or none),
+    )
+    # Nine courses and five questions fit easily; a pathological catalogue is cut, not refused.
+    return text if len(text) <= 4000 else SafeHtml(text[:3990].rsplit("\n", 1)[0] + "\n…")
+
+
+async def _pick(update: Update, context: SinauContext, prefix: str, title_key: str) -> None:
+    cohorts = await context.services.training.cohorts.list()
+    if not cohorts:
+        await show_menu(update, context.t("stats.no_cohorts"), [])
+        return
+    rows = [[InlineKeyboardButton(f"{c.name} · {c.members} 👥", callback_data=f"{prefix}:{c.id}")]
+            for c in cohorts[:30]]
+    await show_menu(update, context.t(title_key), rows)
+
+
+async def _cohort_from_args(context: SinauContext) -> Cohort | None:
+    args = list(context.args or [])
+    if len(args) == 1 and args[0].isdigit():
+        return await context.services.training.cohorts.get(int(args[0]))
+    return None
+
+
+async def _send_stats(update: Update, context: SinauContext, cohort: Cohort) -> None:
+    stats = await context.services.training.stats.cohort_stats(cohort.id)
+    await show_menu(update, render_stats(context, cohort, stats), [])
+    png = await asyncio.to_thread(
+        charts.completion_chart,
+        [c.course.title.get(context.lang) for c in stats.courses],
+        [c.percent for c in stats.courses],
+        title=context.t("stats.chart_completion", name=cohort.name),
+        axis=context.t("stats.axis_percent"),
+    )
+    await _send_photo(update, context, png, "completion.png",
+                      [[InlineKeyboardButton(context.t("stats.btn_weekly"),
+                                             callback_data=f"st:w:{cohort.id}")]])
+
+
+async def _send_photo(update: Update, context: SinauContext, png: bytes, name: str,
+                      rows: list[list[InlineKeyboardButton]]) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_photo(chat.id, InputFile(png, filename=name),
+                                 reply_markup=InlineKeyboardMarkup(rows))
+
+
+@require_role("trainer")
+async def stats_command(update: Update, context: SinauContext) -> None:
+    """/stats [cohort id]: the figures of a cohort and a completion chart."""
+    cohort = await _cohort_from_args(context)
+    if cohort is None:
+        await _pick(update, context, "st:c", "stats.pick")
+        return
+    await _send_stats(update, context, cohort)
+
+
+@require_role("trainer")
+async def on_stats_button(update: Update, context: SinauContext) -> None:
+    """``st:c:<id>`` shows a cohort's stats; ``st:w:<id>`` / ``st:p:<id>`` send a chart."""
+    query = update.callback_query
+    if query is None:
+        return
+    parts = (query.data or "").split(":")
+    cohort = (await context.services.training.cohorts.get(int(parts[2]))
+              if len(parts) == 3 and parts[2].isdigit() else None)
+    if cohort is None or parts[1] not in ("c", "w", "p"):
+        await query.answer(context.t("common.expired_button"))
+        return
+    await query.answer()
+    if parts[1] == "c":
+        await _send_stats(update, context, cohort)
+        return
+    if parts[1] == "p":
+        stats = await context.services.training.stats.cohort_stats(cohort.id)
+        png = await asyncio.to_thread(
+            charts.completion_chart,
+            [c.course.title.get(context.lang) for c in stats.courses],
+            [c.percent for c in stats.courses],
+            title=context.t("stats.chart_completion", name=cohort.name),
+            axis=context.t("stats.axis_percent"),
+        )
+        other = ("stats.btn_weekly", f"st:w:{cohort.id}")
+    else:
+        weekly = await context.services.training.stats.weekly(cohort.id)
+        png = await asyncio.to_thread(
+            charts.weekly_chart,
+            [f"{d.day}/{d.month}" for d in weekly.mondays],
+            weekly.active,
+            title=context.t("stats.chart_weekly", name=cohort.name),
+            axis=context.t("stats.axis_members"),
+        )
+        other = ("stats.btn_completion", f"st:p:{cohort.id}")
+    await _send_photo(update, context, png, "chart.png",
+                      [[InlineKeyboardButton(context.t(other[0]), callback_data=other[1])]])
+
+
+async def _send_export(update: Update, context: SinauContext, cohort: Cohort) -> None:
+    training = context.services.training
+    rows = await training.stats.progress_rows(cohort.id)
+    today = training.stats.today()
+    xlsx = await asyncio.to_thread(export.to_xlsx, rows, title=cohort.name)
+    csv_bytes = export.to_csv(rows)
+    chat = update.effective_chat
+    assert chat is not None
+    stem = f"sinau-kelompok-{cohort.id}-{today.isoformat()}"
+    await context.bot.send_document(
+        chat.id, InputFile(xlsx, filename=f"{stem}.xlsx"),
+        caption=context.t("export.caption_xlsx", name=cohort.name, date=today.isoformat()),
+    )
+    await context.bot.send_document(
+        chat.id, InputFile(csv_bytes, filename=f"{stem}.csv"),
+        caption=context.t("export.caption_csv", name=cohort.name, date=today.isoformat()),
+    )
+
+
+@require_role("trainer")
+async def export_command(update: Update, context: SinauContext) -> None:
+    """/export [cohort id]: the cohort's progress as XLSX and CSV."""
+    cohort = await _cohort_from_args(context)
+    if cohort is None:
+        await _pick(update, context, "ex:c", "export.pick")
+        return
+    await _send_export(update, context, cohort)
+
+
+@require_role("trainer")
+async def on_export_button(update: Update, context: SinauContext) -> None:
+    """``ex:c:<id>``: export that cohort."""
+    query = update.callback_query
+    if query is None:
+        return
+    parts = (query.data or "").split(":")
+    cohort = (await context.services.training.cohorts.get(int(parts[2]))
+              if len(parts) == 3 and parts[1] == "c" and parts[2].isdigit() else None)
+    if cohort is None:
+        await query.answer(context.t("common.expired_button"))
+        return
+    await query.answer()
+    await _send_export(update, context, cohort)
