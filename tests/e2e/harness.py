@@ -89,6 +89,25 @@ class Sinau:
         """Move both clocks forward to ``moment``."""
         await self.advance(moment - self.clock.now())
 
+    def _busy(self) -> bool:
+        app = self.app
+        if app is None:
+            return False
+        return (not app.update_queue.empty()
+                or app.update_processor.current_concurrent_updates > 0)
+
+    async def settle(self) -> None:
+        """Wait until the emulator is quiet and the bot has finished every update it fetched.
+
+        The rate limiter may hold a reply back (Telegram allows about one message a second per
+        chat) with no request in flight, so a quiet emulator alone can be a false "done".
+        """
+        while True:
+            await self.emu.settle()
+            if not self._busy():
+                return
+            await self.emu.wait_for(lambda: not self._busy(), timeout=30)
+
     def _chat_id(self, user: Any, chat: Any) -> int:
         return int(chat.id if chat is not None else user.id)
 
@@ -97,7 +116,7 @@ class Sinau:
         chat_id = self._chat_id(user, chat)
         before = len(self.emu.messages(chat_id))
         await self.emu.send_text(user, text, chat=chat, **kwargs)
-        await self.emu.settle()
+        await self.settle()
         return self.emu.messages(chat_id)[before:]
 
     async def press(self, user: Any, message: Message | int, *, text: str | None = None,
@@ -106,7 +125,7 @@ class Sinau:
         chat_id = self._chat_id(user, chat)
         before = len(self.emu.messages(chat_id))
         await self.emu.press_button(user, message, text=text, data=data, chat=chat)
-        await self.emu.settle()
+        await self.settle()
         return self.emu.messages(chat_id)[before:]
 
     def last(self, user: Any, *, chat: Any = None) -> Message:
