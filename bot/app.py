@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.config import ConfigError, Settings
 from bot.context import BotData, SinauContext
 from bot.delivery.limiter import SinauRateLimiter
-from bot.handlers import COMMANDS, register
+from bot.handlers import COMMANDS, discussion_groups, register
 from bot.handlers import trainer as trainer_tools
 from bot.i18n import LANGUAGES, t
 from bot.scheduling.tick import schedule_jobs
@@ -92,6 +92,8 @@ async def _post_init(app: SinauApp) -> None:
     await trainer_tools.install(app)
     # Daily nudges: the bulk sender and the periodic tick (schedules live in SQLite).
     schedule_jobs(app)
+    # Group discussions: the group command menu and the weekly prompt tick.
+    await discussion_groups.install(app)
     logger.info("Sinau started as @%s", app.bot.username)
 
 

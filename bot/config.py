@@ -147,6 +147,14 @@ class PrivacySettings(_Section):
     store_discussion_text: bool = False
 
 
+class DiscussionSettings(_Section):
+    """Group discussions: when the weekly prompt goes to each cohort group."""
+
+    weekly_prompt: bool = True
+    weekly_prompt_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    weekly_prompt_time: time = time(9, 0)
+
+
 class ContentSettings(_Section):
     """Course packs: the shipped ones plus an optional folder of local ones."""
 
@@ -173,6 +181,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = DeliverySettings()
     privacy: PrivacySettings = PrivacySettings()
     content: ContentSettings = ContentSettings()
+    discussion: DiscussionSettings = DiscussionSettings()
 
     @property
     def zone(self) -> ZoneInfo:

@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.content.loader import Catalogue, load_catalogue
 from bot.delivery.stats import DeliveryStats
+from bot.discussion import Discussion
 from bot.learning.service import LearningService
 from bot.scheduling.facts import LearningFacts
 from bot.scheduling.nudges import NudgeService
@@ -55,6 +56,8 @@ class Services:
     nudge_prefs: NudgePreferences = field(init=False)
     sender: BulkSender | None = field(default=None, init=False)
     nudge_runner: NudgeRunner | None = field(default=None, init=False)
+    # Group discussions: threads, participation, lesson and weekly prompts.
+    discussion: Discussion = field(init=False)
 
     def __post_init__(self) -> None:
         """Build the nudge services on the opened database."""
@@ -65,6 +68,13 @@ class Services:
         self.nudges = NudgeService(repo, None, LearningFacts(self.learning),
                                    self.delivery_stats, self.settings, self.clock)
         self.nudge_prefs = NudgePreferences(repo, self.clock, self.settings)
+        self.discussion = Discussion.build(
+            self.db, self.chats, self.catalogue, self.clock, zone=self.settings.zone,
+            default_language=self.settings.locale.default_language,
+            store_text=self.settings.privacy.store_discussion_text,
+            weekday=self.settings.discussion.weekly_prompt_day,
+            at=self.settings.discussion.weekly_prompt_time,
+        )
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock) -> Services:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.content.loader import Catalogue
-from bot.discussion.participation import ParticipationService
+from bot.discussion.participation import MemberRate, ParticipationService
 from bot.discussion.prompts import PromptService
 from bot.discussion.threads import ThreadService
 from bot.storage.db import Database
@@ -24,6 +24,8 @@ class Discussion:
     threads: ThreadService
     participation: ParticipationService
     prompts: PromptService
+    # More than 5 commands in 30 s from one member: one "slow down" note, then a minute of quiet.
+    commands: MemberRate
 
     @classmethod
     def build(
@@ -39,4 +41,5 @@ class Discussion:
             threads=threads,
             participation=ParticipationService(repo, threads, store_text=store_text),
             prompts=PromptService(repo, threads, catalogue, zone=zone, weekday=weekday, at=at),
+            commands=MemberRate(5, timedelta(seconds=30), timedelta(minutes=1), clock.now),
         )

@@ -23,8 +23,8 @@ logger = logging.getLogger(__name__)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-# (language, course, lesson) -> (thread title, opening text in Telegram HTML)
-Renderer = Callable[[str, Course, Lesson], tuple[str, str]]
+# (language, course, lesson, is_forum) -> (thread title, opening text in Telegram HTML)
+Renderer = Callable[[str, Course, Lesson, bool], tuple[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +101,7 @@ class PromptService:
         if existing is not None:
             return LessonThread("reused", chat.id, link_of(existing), not existing.is_open)
         lang = await self.threads.group_language(chat.id)
-        title, text = render(lang, course, lesson)
+        title, text = render(lang, course, lesson, chat.is_forum)
         result: OpenResult = await self.threads.open_thread(
             port, chat, title=title, opening_text=text, opened_by=user_id,
             course_key=course_key, lesson_key=lesson_key,
@@ -154,7 +154,7 @@ class PromptService:
             return WeeklyOutcome(chat_id, week, "nothing")
         course, lesson = found
         lang = await self.threads.group_language(chat_id)
-        title, text = render(lang, course, lesson)
+        title, text = render(lang, course, lesson, chat.is_forum)
         try:
             result = await self.threads.open_thread(
                 port, chat, title=title, opening_text=text, opened_by=None,

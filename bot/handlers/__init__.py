@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     PollAnswerHandler,
@@ -17,6 +18,8 @@ from telegram.ext import (
 
 from bot.handlers import (
     common,
+    discussion,
+    discussion_groups,
     errors,
     lessons,
     middleware,
@@ -30,6 +33,9 @@ from bot.handlers import (
 from bot.handlers import trainer as trainer_tools
 
 # Commands in Telegram's menu, in menu order; each has "commands.<name>" in the catalogues.
+# Group chats get GROUP_COMMANDS (the discussion commands) instead.
+GROUP_COMMANDS: tuple[str, ...] = ("discuss", "threads", "summary", "best", "close",
+                                   "group_settings")
 COMMANDS: tuple[str, ...] = (
     "start", "learn", "courses", "review", "progress", "settings", "privacy", "verify", "help",
 )
@@ -80,6 +86,23 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Trainer tools: commands and buttons, every one guarded by handlers.auth.require_role.
     app.add_handlers(trainer_tools.feature_handlers())
 
+    # Group discussions (bot/discussion): the bot joining or leaving a group, the group
+    # commands, and the `ds:` buttons (group settings, a lesson's discussion).
+    app.add_handlers(
+        [
+            ChatMemberHandler(discussion_groups.bot_membership,
+                              ChatMemberHandler.MY_CHAT_MEMBER),
+            MessageHandler(filters.StatusUpdate.NEW_CHAT_MEMBERS, discussion_groups.bot_added),
+            CommandHandler("discuss", discussion.discuss),
+            CommandHandler("threads", discussion.threads),
+            CommandHandler("summary", discussion.summary),
+            CommandHandler("best", discussion.best),
+            CommandHandler("close", discussion.close),
+            CommandHandler("group_settings", discussion_groups.group_settings),
+            CallbackQueryHandler(discussion.callback, pattern=r"^ds:"),
+        ]
+    )
+
     # Still group 0, last: a command nobody handled, in a private chat, gets a hint.
     app.add_handler(
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, common.unknown_command)
@@ -95,6 +118,14 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE,
                        onboarding.on_text),
         group=2,
+    )
+
+    # Group 3: members' messages in groups are counted when they belong to a discussion
+    # thread. Its own late group, so it never swallows a command or another handler's text.
+    app.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+                       discussion_groups.track_post),
+        group=3,
     )
 
     app.add_error_handler(errors.on_error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import InputFile, Update
 
 from bot.context import SinauContext
+from bot.handlers.discussion import progress_line as discussion_line
 from bot.handlers.render import bar, button, expired, jp_text, keyboard, onboarded, percent
 from bot.i18n import t
 from bot.learning.certificates import format_long_date
@@ -48,6 +49,9 @@ async def progress_command(update: Update, context: SinauContext) -> None:
           jp=jp_text(report.jp_year, lang), target=report.jp_target),
         t(lang, "progress.certificates", count=len(report.certificates)),
     ]
+    # Group discussions (bot/discussion): shown once the learner took part.
+    if discussed := await discussion_line(context, user.id):
+        stats.append(discussed)
     lines.append("\n".join(stats))
     rows = [[button(t(lang, "progress.certificate_button", title=r.course_title),
                     f"pg:c:{r.course_key}")] for r in report.certificates]

@@ -270,7 +270,7 @@ async def _cohort(db: Database, chat_id: int, courses: list[str], members: list[
                 (row["id"], uid))
 
 
-def _render(lang: str, course, lesson) -> tuple[str, str]:
+def _render(lang: str, course, lesson, is_forum: bool) -> tuple[str, str]:
     return lesson.title.get(lang), lesson.discussion.get(lang)
 
 
