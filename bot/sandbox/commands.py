@@ -237,11 +237,15 @@ class Console:
 
     async def _press_button(self, target: Message, button: dict) -> None:
         if "callback_data" in button:
-            await self.emu.press_button(
+            query_id = await self.emu.press_button(
                 self.user, target, text=button["text"], data=button["callback_data"],
                 chat=self.chat,
             )
             await self._after()
+            answered = {a["callback_query_id"] for a in self.emu.callback_answers}
+            if query_id not in answered:
+                # Telegram clients keep spinning until the bot answers the query.
+                self.warn("bot tidak menjawab tombol / the bot did not answer the button press")
         elif "url" in button:
             self.out(f"↗ {button['url']}")
         elif "copy_text" in button:

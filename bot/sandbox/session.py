@@ -167,6 +167,7 @@ class SandboxSession:
         self.settings: Settings | None = None
         self.admin: FakeUser | None = None
         self._jobs: JobWatcher | None = None
+        self._startup_tasks: set[asyncio.Task[object]] = set()
 
     @property
     def services(self) -> Services:
@@ -199,6 +200,7 @@ class SandboxSession:
             await app.post_init(app)
         await app.start()
         self._jobs = JobWatcher(app)
+        self._startup_tasks = set(getattr(app, "_Application__create_task_tasks", None) or ())
         assert app.updater is not None
         await app.updater.start_polling(
             poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
@@ -238,16 +240,24 @@ class SandboxSession:
         """Wait until the bot has handled every update and made no request for a moment."""
         assert self.app is not None
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30
+        deadline = loop.time() + 15
         while True:
-            await self.emu.settle(timeout=30)
+            await self.emu.settle(timeout=15)
             busy = (
                 not self.app.update_queue.empty()
                 or self.app.update_processor.current_concurrent_updates > 0
+                or self._background_busy()
             )
             if not busy or loop.time() > deadline:
                 return
             await asyncio.sleep(0.05)
+
+    def _background_busy(self) -> bool:
+        """True while a task the bot started with Application.create_task still runs."""
+        # PTB keeps those tasks (a nudge dispatch, ...) in a private set that stop() awaits;
+        # there is no public accessor. Tasks alive since start-up are long-lived: ignored.
+        tasks = getattr(self.app, "_Application__create_task_tasks", None) or set()
+        return any(not task.done() and task not in self._startup_tasks for task in tasks)
 
     async def advance(self, delta: timedelta) -> None:
         """Move the bot's and the emulator's clocks together, then let the ticks run."""

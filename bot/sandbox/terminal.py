@@ -240,8 +240,15 @@ class ChatTracker:
 
     @staticmethod
     def _signature(message: Message) -> tuple[Any, ...]:
+        # edit_date has whole seconds only: two quick edits need the content compared too.
         poll = message.get("poll") or {}
-        return (message.get("edit_date"), poll.get("is_closed"))
+        return (
+            message.get("edit_date"),
+            message.get("text", message.get("caption")),
+            repr(message.get("entities", message.get("caption_entities"))),
+            repr(message.get("reply_markup")),
+            poll.get("is_closed"),
+        )
 
     def unseen(self, chat_id: int) -> list[tuple[Message, bool]]:
         """New or edited bot messages in the chat as ``(message, edited)``; marks them seen."""
