@@ -75,6 +75,10 @@ class EmulatorCore(UpdatesMixin):
         self.flood_429_count = 0
         self.get_updates_count = 0
         self.dropped_updates = 0
+        # Benchmark hooks: when each update was first handed out in a getUpdates response
+        # (time.perf_counter(), by update_id), and callables told of every recorded request.
+        self.delivered_at: dict[int, float] = {}
+        self.request_listeners: list[Callable[[RequestRecord], None]] = []
         self._updates: deque[tuple[dict, datetime]] = deque()
         self._next_update_id = 100_000_001
         self._allowed: frozenset[str] = DEFAULT_ALLOWED
@@ -183,6 +187,7 @@ class EmulatorCore(UpdatesMixin):
         self.internal_errors.clear()
         self.flood_429_count = 0
         self.get_updates_count = 0
+        self.delivered_at.clear()
 
     def fail_next(
         self,
@@ -210,6 +215,7 @@ class EmulatorCore(UpdatesMixin):
 
     # ---------------------------------------------------------------------- http
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        received = time.perf_counter()
         path = request.path
         if path.startswith("/file/bot"):
             return await self._serve_file(path[len("/file/bot") :])
@@ -226,14 +232,14 @@ class EmulatorCore(UpdatesMixin):
         else:
             self._inflight += 1
         try:
-            return await self._call(request, spec)
+            return await self._call(request, spec, received)
         finally:
             if spec.name != "getUpdates":
                 self._inflight -= 1
                 self._last_request = time.monotonic()
                 self._notify_changed()
 
-    async def _call(self, request: web.Request, spec: Any) -> web.Response:
+    async def _call(self, request: web.Request, spec: Any, received: float) -> web.Response:
         record_it = spec.name != "getUpdates"
         raw: dict[str, Any] = {}
         chat_id: Any = None
@@ -267,7 +273,7 @@ class EmulatorCore(UpdatesMixin):
                 self.flood_429_count += 1
                 exc.violation = True
             if record_it or exc.violation:
-                self._record(spec.name, raw, False, exc, chat_id, exc.injected)
+                self._record(spec.name, raw, False, exc, chat_id, exc.injected, received)
             log.debug("/bot<redacted>/%s -> %s %s", spec.name, exc.code, exc.description)
             return self._error_response(exc.code, exc.description, exc.retry_after)
         except Exception as exc:  # an emulator bug: report it to the tests, never hide it
@@ -286,7 +292,7 @@ class EmulatorCore(UpdatesMixin):
                 self.internal_errors.append(f"{spec.name}: {exc}")
                 return self._error_response(500, f"Internal Server Error: {exc}")
         if record_it:
-            self._record(spec.name, raw, True, None, chat_id, False)
+            self._record(spec.name, raw, True, None, chat_id, False, received)
         return web.Response(
             text=_dumps({"ok": True, "result": result}), content_type="application/json"
         )
@@ -299,6 +305,7 @@ class EmulatorCore(UpdatesMixin):
         exc: ApiError | None,
         chat_id: Any,
         injected: bool,
+        received: float = 0.0,
     ) -> None:
         params = {
             k: (f"<file {v.filename}>" if isinstance(v, UploadedFile) else v)
@@ -314,9 +321,12 @@ class EmulatorCore(UpdatesMixin):
             chat_id=chat_id,
             violation=bool(exc and exc.violation),
             injected=injected,
+            received=received,
         )
         if method != "getUpdates":
             self.requests.append(rec)
+            for listener in self.request_listeners:
+                listener(rec)
         if rec.violation:
             self.violations.append(rec)
             log.warning("Bot API violation in %s: %s", method, rec.description)

@@ -241,3 +241,5 @@ class RequestRecord:
     chat_id: int | str | None
     violation: bool = False
     injected: bool = False
+    # time.perf_counter() when the request reached the emulator (for latency measurements).
+    received: float = 0.0

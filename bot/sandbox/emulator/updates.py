@@ -90,7 +90,11 @@ class UpdatesMixin:
                 raise ApiError(409, "Conflict: terminated by other getUpdates request")
             self._expire_updates()
             if self._updates:
-                return [u for u, _ in list(self._updates)[:limit]]
+                batch = [u for u, _ in list(self._updates)[:limit]]
+                handed_out = time.perf_counter()
+                for update in batch:
+                    self.delivered_at.setdefault(update["update_id"], handed_out)
+                return batch
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []
