@@ -74,6 +74,7 @@ class PromptService:
         self.zone = zone
         self.weekday = weekday
         self.at = at
+        self.runs = 0  # weekly checks made since start (for health checks and tests)
 
     # ---------------------------------------------------------- lesson prompt
     async def group_for(self, user_id: int, course_key: str) -> int | None:
@@ -128,6 +129,7 @@ class PromptService:
 
     async def run_weekly(self, port: GroupPort, render: Renderer) -> list[WeeklyOutcome]:
         """Send this week's prompt to every linked group that has not had it yet."""
+        self.runs += 1
         now = self.threads.clock.now()
         if not self.due(now):
             return []

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from telegram import Message, Update
 
+from bot.content.models import Course, Lesson
 from bot.context import SinauContext
 from bot.discussion.summary import summarize
 from bot.discussion.threads import link_of
@@ -206,7 +207,7 @@ async def callback(update: Update, context: SinauContext) -> None:
 
 
 async def lesson_pressed(update: Update, context: SinauContext, session_id: int) -> None:
-    """"Diskusikan" under a lesson: open (or reuse) its thread and send the learner a link."""
+    """``ds:lesson:<session>``: the lesson's prompt with a link to its thread in the group."""
     query = update.callback_query
     assert query is not None
     user = context.user
@@ -216,9 +217,16 @@ async def lesson_pressed(update: Update, context: SinauContext, session_id: int)
         await query.answer(context.t("common.expired_button"))
         return
     await query.answer()
+    note = await lesson_thread_note(context, user.id, view.course, view.lesson)
+    if isinstance(query.message, Message):
+        await query.message.reply_text(note, do_quote=False)
+
+
+async def lesson_thread_note(context: SinauContext, user_id: int, course: Course,
+                             lesson: Lesson) -> SafeHtml:
+    """Open (or reuse) the lesson's thread in the learner's cohort group; say where it is."""
     found = await context.services.discussion.prompts.lesson_thread(
-        groups.TelegramPort(context.bot), user.id, view.course.key, view.lesson.key,
-        groups.render_prompt,
+        groups.TelegramPort(context.bot), user_id, course.key, lesson.key, groups.render_prompt,
     )
     chat = await context.services.chats.get(found.chat_id) if found.chat_id else None
     group = chat.title if chat and chat.title else ""
@@ -226,7 +234,7 @@ async def lesson_pressed(update: Update, context: SinauContext, session_id: int)
         text = context.t("discussion.lesson_link", link=found.link, group=group)
     elif found.status in ("opened", "reused"):
         text = context.t("discussion.lesson_anchor", group=group,
-                         title=view.lesson.title.get(context.lang))
+                         title=lesson.title.get(context.lang))
     elif found.status == "no_topic_right":
         text = context.t("discussion.lesson_no_right", group=group)
     elif found.status == "no_group":
@@ -235,8 +243,7 @@ async def lesson_pressed(update: Update, context: SinauContext, session_id: int)
         text = context.t("discussion.open_failed")
     if found.closed:
         text = SafeHtml(f"{text}\n{context.t('discussion.lesson_closed')}")
-    if isinstance(query.message, Message):
-        await query.message.reply_text(text, do_quote=False)
+    return text
 
 
 async def progress_line(context: SinauContext, user_id: int) -> SafeHtml | None:

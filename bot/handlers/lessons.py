@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import SinauContext
+from bot.handlers.discussion import lesson_thread_note
 from bot.handlers.quiz import send_question
 from bot.handlers.render import (
     bar,
@@ -120,7 +121,9 @@ async def on_lesson_callback(update: Update, context: SinauContext) -> None:
             await expired(query, lang)
             return
         await query.answer()
-        await context.bot.send_message(chat_id, t(
-            lang, "learn.discussion_prompt", prompt=shown.lesson.discussion.get(lang)))
+        # Group discussions: open (or reuse) the lesson's thread in the cohort group, link it.
+        where = await lesson_thread_note(context, user.id, shown.course, shown.lesson)
+        prompt = t(lang, "learn.discussion_prompt", prompt=shown.lesson.discussion.get(lang))
+        await context.bot.send_message(chat_id, f"{prompt}\n\n{where}")
     else:
         await expired(query, lang)
