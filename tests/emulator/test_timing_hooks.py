@@ -46,3 +46,14 @@ async def test_requests_carry_their_arrival_time_and_reach_listeners(
     # getUpdates is not a recorded request, so listeners do not hear of it.
     await api("getUpdates")
     assert len(seen) == 2
+
+
+async def test_last_update_id_names_the_update_just_queued(emu: BotApiEmulator, api: Call) -> None:
+    user = emu.add_user("Sari")
+    assert emu.last_update_id == 0
+    await emu.send_text(user, "halo")
+    first = emu.last_update_id
+    await emu.send_text(user, "lagi")
+    _, body = await api("getUpdates")
+    assert [u["update_id"] for u in body["result"]] == [first, emu.last_update_id]
+    assert emu.last_update_id == first + 1

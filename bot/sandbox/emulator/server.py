@@ -79,6 +79,7 @@ class EmulatorCore(UpdatesMixin):
         # (time.perf_counter(), by update_id), and callables told of every recorded request.
         self.delivered_at: dict[int, float] = {}
         self.request_listeners: list[Callable[[RequestRecord], None]] = []
+        self.last_update_id = 0  # the id of the most recently queued update
         self._updates: deque[tuple[dict, datetime]] = deque()
         self._next_update_id = 100_000_001
         self._allowed: frozenset[str] = DEFAULT_ALLOWED

@@ -40,6 +40,7 @@ class UpdatesMixin:
         if "update_id" not in update:
             update = {"update_id": self._next_update_id, **update}
         self._next_update_id = max(self._next_update_id, update["update_id"]) + 1
+        self.last_update_id = update["update_id"]
         self._updates.append((update, self.now()))
         self._last_queue_change = time.monotonic()
         self._notify_updates()
