@@ -154,8 +154,9 @@ class Downloads:
         """Write the stored bytes of ``file_id`` as ``name`` (made unique); None if unknown."""
         if file_id in self._saved:
             return self._saved[file_id]
-        stored = self.emulator.files.get(file_id)
-        if stored is None:
+        try:
+            data = self.emulator.file_bytes(file_id)
+        except KeyError:
             return None
         self.folder.mkdir(parents=True, exist_ok=True)
         safe = re.sub(r"[^\w.\- ]", "_", Path(name).name).strip() or "file"
@@ -164,7 +165,7 @@ class Downloads:
         while target.exists():
             n += 1
             target = self.folder / f"{stem}-{n}{suffix}"
-        target.write_bytes(stored.data)
+        target.write_bytes(data)
         self._saved[file_id] = target
         return target
 
@@ -259,7 +260,8 @@ class ChatTracker:
             previous = seen.get(message["message_id"])
             if previous == signature:
                 continue
-            fresh.append((message, previous is not None))
+            # Like a Telegram client: an edited message says so, even when first seen.
+            fresh.append((message, previous is not None or "edit_date" in message))
             seen[message["message_id"]] = signature
         return fresh
 
