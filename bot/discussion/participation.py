@@ -9,7 +9,12 @@ from datetime import datetime, timedelta
 
 from bot.discussion.threads import ThreadService
 from bot.i18n import detect_language
-from bot.storage.discussion import DiscussionRepository, MemberParticipation, Thread
+from bot.storage.discussion import (
+    CohortParticipation,
+    DiscussionRepository,
+    MemberParticipation,
+    Thread,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +103,7 @@ class ParticipationService:
     async def of_members(self, user_ids: list[int]) -> dict[int, MemberParticipation]:
         """The same numbers for several members (a cohort's /stats)."""
         return await self.repo.participation_of(user_ids)
+
+    async def of_cohort(self, cohort_id: int) -> CohortParticipation:
+        """A cohort's discussion figures for the trainer's /stats."""
+        return await self.repo.cohort_participation(cohort_id)

@@ -253,3 +253,10 @@ async def progress_line(context: SinauContext, user_id: int) -> SafeHtml | None:
         return None
     return context.t("discussion.progress", posts=numbers.posts, threads=numbers.threads_joined,
                      opened=numbers.threads_opened, best=numbers.best_answers)
+
+
+async def stats_line(context: SinauContext, cohort_id: int) -> SafeHtml:
+    """The cohort's discussion figures for the trainer's /stats."""
+    n = await context.services.discussion.participation.of_cohort(cohort_id)
+    return context.t("discussion.stats", posts=n.posts, posters=n.posters, best=n.best_answers,
+                     threads=n.threads, open=n.open_threads)

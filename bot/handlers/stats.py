@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from bot.context import SinauContext
 from bot.handlers.auth import require_role
 from bot.handlers.cohorts import show_menu
+from bot.handlers.discussion import stats_line as discussion_stats_line
 from bot.i18n import SafeHtml
 from bot.learning.jp import format_decimal
 from bot.storage.training import Cohort
@@ -71,7 +72,10 @@ async def _cohort_from_args(context: SinauContext) -> Cohort | None:
 
 async def _send_stats(update: Update, context: SinauContext, cohort: Cohort) -> None:
     stats = await context.services.training.stats.cohort_stats(cohort.id)
-    await show_menu(update, render_stats(context, cohort, stats), [])
+    text = render_stats(context, cohort, stats)
+    # Group discussions (bot/discussion): the members' replies and best answers.
+    text = SafeHtml(f"{text}\n\n{await discussion_stats_line(context, cohort.id)}")
+    await show_menu(update, text, [])
     png = await asyncio.to_thread(
         charts.completion_chart,
         [c.course.title.get(context.lang) for c in stats.courses],

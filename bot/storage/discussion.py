@@ -98,6 +98,17 @@ class Contributor:
 
 
 @dataclass(frozen=True, slots=True)
+class CohortParticipation:
+    """What a cohort's members did in discussions, and the threads of its group."""
+
+    posts: int
+    posters: int
+    best_answers: int
+    threads: int
+    open_threads: int
+
+
+@dataclass(frozen=True, slots=True)
 class MemberParticipation:
     """What one member did in discussions, over all groups."""
 
@@ -374,6 +385,29 @@ class DiscussionRepository:
         )
         assert row is not None
         return MemberParticipation(row["opened"], row["posts"], row["joined"], row["best"])
+
+    async def cohort_participation(self, cohort_id: int) -> CohortParticipation:
+        """Posts and best answers of a cohort's members; threads of its linked group."""
+        row = await self._db.fetch_one(
+            """
+            WITH m AS (SELECT user_id FROM cohort_members WHERE cohort_id = :c),
+                 g AS (SELECT group_chat_id AS chat_id FROM cohorts WHERE id = :c)
+            SELECT
+              (SELECT COUNT(*) FROM discussion_posts WHERE user_id IN m) AS posts,
+              (SELECT COUNT(DISTINCT user_id) FROM discussion_posts WHERE user_id IN m)
+                  AS posters,
+              (SELECT COUNT(*) FROM discussion_threads t JOIN discussion_posts p
+                   ON p.chat_id = t.chat_id AND p.message_id = t.best_message_id
+               WHERE p.user_id IN m) AS best,
+              (SELECT COUNT(*) FROM discussion_threads WHERE chat_id IN g) AS threads,
+              (SELECT COUNT(*) FROM discussion_threads WHERE chat_id IN g AND state = 'open')
+                  AS open_threads
+            """,
+            {"c": cohort_id},
+        )
+        assert row is not None
+        return CohortParticipation(row["posts"], row["posters"], row["best"], row["threads"],
+                                   row["open_threads"])
 
     async def participation_of(self, user_ids: list[int]) -> dict[int, MemberParticipation]:
         """Discussion numbers for several members (a cohort), zero rows included."""

@@ -308,3 +308,22 @@ async def test_lesson_prompt_opens_then_reuses(ds: Discussion, db: Database) -> 
     second = await ds.prompts.lesson_thread(port, 3, course.key, lesson.key, _render)
     assert second.status == "reused"
     assert len(port.sent) == 1
+
+
+async def test_cohort_participation(ds: Discussion, db: Database) -> None:
+    await _cohort(db, PLAIN, [], [2, 3])
+    port = FakePort()
+    chat = await ds.threads.chats.get(PLAIN)
+    assert chat is not None
+    thread = (await ds.threads.open_thread(port, chat, title="T", opening_text="P",
+                                           opened_by=1)).thread
+    assert thread is not None
+    for i, uid in enumerate([2, 2, 3, 4]):  # user 4 is not in the cohort
+        await ds.participation.record(chat_id=PLAIN, message_id=900 + i, user_id=uid,
+                                      topic_id=None, is_topic=False,
+                                      reply_to=thread.anchor_message_id, text="x")
+    await ds.threads.mark_best(thread, 902)
+    cohort_id = await db.fetch_value("SELECT id FROM cohorts")
+    numbers = await ds.participation.of_cohort(cohort_id)
+    assert (numbers.posts, numbers.posters, numbers.best_answers) == (3, 2, 1)
+    assert (numbers.threads, numbers.open_threads) == (1, 1)

@@ -89,6 +89,16 @@ async def test_forum_thread_from_open_to_close(
     numbers = await sinau.services.discussion.participation.of_member(members[3].id)
     assert (numbers.posts, numbers.threads_joined) == (1, 1)
 
+    # ... and in the trainer's /stats of their cohort.
+    training = sinau.services.training
+    cohort = await training.cohorts.create("Angkatan Forum", by=trainer.id)
+    for member in members:
+        await training.repo.add_member(cohort.id, member.id, sinau.clock.now())
+    await training.cohorts.link_group(cohort.id, group.id)
+    shown = await sinau.send(trainer, f"/stats {cohort.id}")
+    assert any("Diskusi: 5 balasan dari 5 anggota, 1 jawaban terbaik; utas di grup: 1 (0 terbuka)"
+               in text(m) for m in shown), [text(m) for m in shown]
+
 
 async def test_forum_without_manage_topics_explains(
     start_sinau: StartSinau, emulator: BotApiEmulator
