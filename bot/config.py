@@ -135,7 +135,7 @@ class DeliverySettings(_Section):
     group_per_minute: int = Field(default=20, ge=1, le=600)
     max_retries: int = Field(default=5, ge=0, le=50)
     chat_burst: int = Field(default=3, ge=1, le=20)
-    safety_margin: float = Field(default=0.03, ge=0, lt=0.5)
+    safety_margin: float = Field(default=0.01, ge=0, lt=0.5)
     workers: int = Field(default=8, ge=1, le=256)
     pacing: bool = True
 

@@ -9,6 +9,7 @@ bulk traffic (bulk callers pass ``rate_limit_args={"bulk": True}``), and on a 42
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -74,17 +75,21 @@ class SinauRateLimiter(BaseRateLimiter[RateLimitArgs]):
     """Telegram's flood limits for every request, interactive first, retrying 429s."""
 
     def __init__(self, settings: DeliverySettings) -> None:
+        # Spacing releases a little below the limit keeps the global window (which counts a
+        # request until its answer came back, so jitter cannot trip it) from ever being full.
         margin = settings.safety_margin
         self.pacing = settings.pacing
         self.max_retries = settings.max_retries
         # Paced a little below the limits: the server counts arrival times, and requests that
         # left evenly spaced arrive with some jitter.
-        self.pacer = Pacer(settings.global_per_second * (1 - margin))
+        self.pacer = Pacer(
+            settings.global_per_second * (1 - margin),
+            capacity=max(1, int(settings.global_per_second)),
+        )
         self.chats = ChatLimits(
-            per_second=settings.chat_per_second * (1 - margin),
+            per_second=settings.chat_per_second,
             burst=settings.chat_burst,
             group_per_minute=settings.group_per_minute,
-            group_window=60.0 * (1 + margin),
         )
         self.counters = LimiterCounters()
 
@@ -111,10 +116,9 @@ class SinauRateLimiter(BaseRateLimiter[RateLimitArgs]):
         slots = max(1, len(data.get("media") or ())) if endpoint == "sendMediaGroup" else 1
         attempt = 0
         while True:
-            if paced:
-                for _ in range(slots):
-                    await self._wait_turn(target, bulk)
             try:
+                if paced:
+                    return await self._paced(callback, args, kwargs, target, bulk, slots)
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 attempt += 1
@@ -123,8 +127,8 @@ class SinauRateLimiter(BaseRateLimiter[RateLimitArgs]):
                     raise
                 delay = retry_after_seconds(exc) + 0.05
                 logger.warning(
-                    "429 on %s (%s): retrying in %.1f s", endpoint, "bulk" if bulk else
-                    "interactive", delay
+                    "429 on %s (%s): retrying in %.1f s", endpoint,
+                    "bulk" if bulk else "interactive", delay,
                 )
                 if bulk:
                     # A flood answer most likely means the global budget: let bulk traffic
@@ -132,15 +136,24 @@ class SinauRateLimiter(BaseRateLimiter[RateLimitArgs]):
                     self.pacer.hold_bulk(delay)
                 await asyncio.sleep(delay)
 
-    async def _wait_turn(self, target: tuple[int | str, bool] | None, bulk: bool) -> None:
-        loop = asyncio.get_running_loop()
-        if target is not None:
-            delay = self.chats.reserve(target[0], is_group=target[1], now=loop.time())
-            if delay > 0:
-                await asyncio.sleep(delay)
-        await self.pacer.acquire(bulk=bulk)
+    async def _paced(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        target: tuple[int | str, bool] | None,
+        bulk: bool,
+        slots: int,
+    ) -> Any:
+        """Make the request inside its chat's and the global limits."""
         self.counters.paced += 1
         if bulk:
             self.counters.bulk += 1
         else:
             self.counters.interactive += 1
+        async with contextlib.AsyncExitStack() as stack:
+            if target is not None:
+                await stack.enter_async_context(self.chats.slot(target[0], is_group=target[1]))
+            for _ in range(slots):
+                await stack.enter_async_context(self.pacer.slot(bulk=bulk))
+            return await callback(*args, **kwargs)

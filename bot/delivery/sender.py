@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -134,6 +135,7 @@ class BulkSender:
                 message.chat_id,
                 InputFile(message.document.content, filename=message.document.filename),
                 caption=message.text or None,
+                parse_mode=ParseMode.HTML,
                 reply_markup=markup(message),
                 disable_notification=message.disable_notification,
                 message_thread_id=message.message_thread_id,
@@ -142,6 +144,7 @@ class BulkSender:
         return await self._bot.send_message(
             message.chat_id,
             message.text,
+            parse_mode=ParseMode.HTML,
             reply_markup=markup(message),
             disable_notification=message.disable_notification,
             message_thread_id=message.message_thread_id,

@@ -61,4 +61,8 @@ async def run_pool(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+    for task in tasks:
+        # Workers log ordinary exceptions; anything else (SystemExit, ...) must not vanish.
+        if not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
     return finished
