@@ -14,10 +14,11 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.triggers.interval import IntervalTrigger
@@ -30,6 +31,9 @@ from bot.config import Settings
 from bot.sandbox.emulator import BotApiEmulator, FakeUser
 from bot.sandbox.terminal import Downloads
 from bot.services import Services
+
+if TYPE_CHECKING:
+    from bot.sandbox.commands import Console
 
 logger = logging.getLogger(__name__)
 
@@ -290,6 +294,7 @@ class LineReader:
         self._prompt = prompt
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._ready = threading.Event()
+        self._asked = False
         self._loop = asyncio.get_running_loop()
         threading.Thread(target=self._read, name="sandbox-stdin", daemon=True).start()
 
@@ -312,10 +317,55 @@ class LineReader:
 
     async def next_line(self, timeout: float | None = None) -> str | None:  # noqa: ASYNC109
         """The next line, None at end of input; raises TimeoutError after ``timeout``."""
-        self._ready.set()
-        if timeout is None:
-            return await self._queue.get()
-        return await asyncio.wait_for(self._queue.get(), timeout)
+        if not self._asked:
+            # One prompt per line: a timed-out wait must not let the thread prompt twice.
+            self._ready.set()
+            self._asked = True
+        line = await asyncio.wait_for(self._queue.get(), timeout)
+        self._asked = False
+        return line
+
+
+@contextlib.contextmanager
+def terminal_kept(interactive: bool) -> Iterator[None]:
+    """Line editing at an interactive prompt; the terminal's modes restored however we end."""
+    saved = None
+    if interactive:
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401 - importing it gives input() editing and history
+        with contextlib.suppress(ImportError, OSError, ValueError):
+            import termios
+
+            saved = termios.tcgetattr(sys.stdin.fileno())
+    try:
+        yield
+    finally:
+        if saved is not None:
+            import termios
+
+            with contextlib.suppress(OSError, termios.error):
+                termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved)
+            # Ctrl-C or Ctrl-D leave the cursor after the prompt.
+            print()
+
+
+async def _converse(console: Console, script: list[str] | None, interactive: bool) -> None:
+    """Feed the console the script's lines, or stdin's until end of input or :quit."""
+    if script is not None:
+        for line in script:
+            if not await console.handle(line):
+                return
+        return
+    reader = LineReader(interactive=interactive, prompt=console.prompt)
+    while True:
+        try:
+            line = await reader.next_line(1.0 if interactive else None)
+        except TimeoutError:
+            # Idle at the prompt: show what the ticks sent meanwhile.
+            console.show_background()
+            continue
+        if line is None or not await console.handle(line):
+            return
 
 
 async def run_sandbox(base: Settings, options: SandboxOptions) -> int:
@@ -324,16 +374,15 @@ async def run_sandbox(base: Settings, options: SandboxOptions) -> int:
 
     if options.content is not None and not check_pack(options.content):
         return 1
-    script_lines: list[str] | None = None
+    script: list[str] | None = None
     if options.script is not None:
         try:
-            script_lines = options.script.read_text(encoding="utf-8").splitlines()
+            script = options.script.read_text(encoding="utf-8").splitlines()
         except OSError as exc:
             print(f"{options.script}: {exc.strerror}", file=sys.stderr)
             return 1
     session = SandboxSession(base, options)
-    interactive = script_lines is None and sys.stdin.isatty()
-    ansi = sys.stdout.isatty()
+    interactive = script is None and sys.stdin.isatty()
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     terminated = False
@@ -347,26 +396,12 @@ async def run_sandbox(base: Settings, options: SandboxOptions) -> int:
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGTERM, on_sigterm)
     try:
-        await session.start()
-        console = Console(session, ansi=ansi, echo=not interactive)
-        console.banner()
-        if script_lines is not None:
-            for line in script_lines:
-                if not await console.handle(line):
-                    break
-        else:
-            reader = LineReader(interactive=interactive, prompt=console.prompt)
-            while True:
-                try:
-                    line = await reader.next_line(1.0 if interactive else None)
-                except TimeoutError:
-                    # Idle at the prompt: show what the ticks sent meanwhile.
-                    console.show_background()
-                    continue
-                if line is None or not await console.handle(line):
-                    break
-            if interactive:
-                print()
+        with terminal_kept(interactive):
+            await session.start()
+            console = Console(session, ansi=sys.stdout.isatty(), echo=not interactive)
+            console.banner()
+            await _converse(console, script, interactive)
+        # A script or piped input that hit a problem fails, so demos and CI notice.
         return 1 if console.failures and not interactive else 0
     except asyncio.CancelledError:
         if not terminated or main is None:
