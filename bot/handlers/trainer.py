@@ -145,18 +145,20 @@ async def deep_link(update: Update, context: SinauContext) -> None:
             await message.reply_text(context.t("trainer.invite_invalid"))
         return
     if payload.startswith(COHORT_INVITE_PREFIX) and user.onboarded:
-        # Not onboarded yet: the onboarding hook joins them when onboarding finishes.
-        result = await training.cohorts.join(payload, user.id)
+        # Onboarding's /start already ran the onboarding hooks, which joined the learner;
+        # report that outcome (or join now if the hooks did not run). A learner still
+        # onboarding joins when onboarding finishes.
+        cohorts = training.cohorts
+        result = cohorts.take_unreported(user.id) or await cohorts.join(payload, user.id)
         name = result.cohort.name if result.cohort else ""
         await message.reply_text(context.t(f"cohort.join_{result.outcome}", name=name))
 
 
 async def join_after_onboarding(services: Any, user: User) -> None:
     """Onboarding hook: a learner who came through a cohort link joins it now."""
-    payload = user.start_payload or ""
-    if payload.startswith(COHORT_INVITE_PREFIX):
-        result = await services.training.cohorts.join(payload, user.id)
-        logger.info("learner %s: cohort invite after onboarding -> %s", user.id, result.outcome)
+    result = await services.training.cohorts.join_from_payload(user.start_payload, user.id)
+    if result is not None:
+        logger.info("learner %s: cohort invite -> %s", user.id, result.outcome)
 
 
 @require_role("trainer")
@@ -211,11 +213,14 @@ async def clear_staff_menu(bot: Any, user_id: int) -> None:
 
 
 async def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """post_init: load open prompts, add the onboarding hook, set the menus of known staff."""
+    """post_init: prompts, the onboarding hook, broadcasts (recover, tick), staff menus."""
+    from bot.handlers import broadcast
+
     services = app.bot_data.services
     training = services.training
     await training.prompts.load()
     training.stats.use_catalogue(lambda: services.catalogue)
+    await broadcast.install(app)
 
     async def hook(user: User) -> None:
         await join_after_onboarding(services, user)
@@ -232,7 +237,7 @@ async def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 @require_role("trainer")
 async def answer_prompt(update: Update, context: SinauContext) -> None:
     """A trainer's text or file that answers the open question (see PromptBook)."""
-    from bot.handlers import cohorts
+    from bot.handlers import broadcast, cohorts
 
     sender = update.effective_user
     if sender is None:
@@ -243,6 +248,9 @@ async def answer_prompt(update: Update, context: SinauContext) -> None:
     if prompt.kind.startswith("cohort_"):
         if update.effective_message is not None and update.effective_message.text:
             await cohorts.answer_text(update, context, prompt.kind, prompt.ref)
+        return
+    if prompt.kind == "bc_content":
+        await broadcast.answer_content(update, context, prompt.ref)
         return
 
 
@@ -259,7 +267,7 @@ def feature_handlers() -> list[Any]:
     """Group 0: the trainer commands and buttons (every one guarded by require_role)."""
     from telegram.ext import CallbackQueryHandler, CommandHandler
 
-    from bot.handlers import cohorts, stats
+    from bot.handlers import broadcast, cohorts, stats
 
     return [
         CommandHandler("grant", grant),
@@ -269,9 +277,11 @@ def feature_handlers() -> list[Any]:
         CommandHandler("cohort", cohorts.cohort_command),
         CallbackQueryHandler(cohorts.on_button, pattern=r"^ch:"),
         CommandHandler("stats", stats.stats_command),
-        CallbackQueryHandler(stats.on_stats_button, pattern=r"^st:"),
+        CallbackQueryHandler(stats.on_stats_button, pattern=r"^ts:"),
         CommandHandler("export", stats.export_command),
         CallbackQueryHandler(stats.on_export_button, pattern=r"^ex:"),
+        CommandHandler("broadcast", broadcast.broadcast_command),
+        CallbackQueryHandler(broadcast.on_button, pattern=r"^bc:"),
     ]
 
 

@@ -66,6 +66,8 @@ class CohortService:
     def __init__(self, repo: TrainingRepository, clock: Clock) -> None:
         self._repo = repo
         self._clock = clock
+        # The outcome of the latest invite join per learner, until the /start reply reports it.
+        self._unreported: dict[int, JoinResult] = {}
 
     async def create(self, name: str, *, by: int) -> Cohort:
         """A new cohort with a fresh invite code (``name`` must be clean, see clean_name)."""
@@ -132,6 +134,18 @@ class CohortService:
             return JoinResult("archived", cohort)
         added = await self._repo.add_member(cohort.id, user_id, self._clock.now())
         return JoinResult("joined" if added else "already", cohort)
+
+    async def join_from_payload(self, payload: str | None, user_id: int) -> JoinResult | None:
+        """Join by a /start payload if it is a cohort invite; the outcome is kept to report."""
+        if not payload or not payload.startswith(COHORT_INVITE_PREFIX):
+            return None
+        result = await self.join(payload, user_id)
+        self._unreported[user_id] = result
+        return result
+
+    def take_unreported(self, user_id: int) -> JoinResult | None:
+        """The outcome of this learner's latest invite join, once."""
+        return self._unreported.pop(user_id, None)
 
     async def cohorts_of(self, user_id: int) -> list[Cohort]:
         """A learner's active cohorts."""

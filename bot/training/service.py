@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content.loader import Catalogue
+from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.db import Database
 from bot.storage.training import TrainingRepository
 from bot.storage.training_stats import CohortStatsRepository
+from bot.training.broadcasts import BroadcastService
 from bot.training.cohorts import CohortService
 from bot.training.prompts import PromptBook
 from bot.training.roles import RoleService
@@ -25,6 +27,7 @@ class TrainingServices:
     cohorts: CohortService
     prompts: PromptBook
     stats: StatsService
+    broadcasts: BroadcastService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock) -> TrainingServices:
@@ -40,4 +43,6 @@ class TrainingServices:
                 minutes_per_jp=settings.learning.minutes_per_jp,
                 jp_target=settings.learning.annual_jp_target,
             ),
+            broadcasts=BroadcastService(BroadcastRepository(db), clock,
+                                        workers=settings.delivery.workers),
         )

@@ -1,0 +1,230 @@
+"""Broadcasts: the draft → scheduled → sending → done | cancelled state machine.
+
+Delivery semantics (Telegram has no idempotency key, so exactly-once is impossible): each
+recipient row is marked 'sending' BEFORE its request and 'sent' with the message id after it.
+A row found 'sending' when the process starts again may or may not have arrived, so it becomes
+'uncertain' and is reported, never resent: at most once per recipient. Pending rows resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.delivery.models import DeliveryResult
+from bot.delivery.workers import run_pool
+from bot.storage.broadcasts import Broadcast, BroadcastRepository, Recipient
+
+logger = logging.getLogger(__name__)
+
+AUDIENCES = ("everyone", "cohort", "group")
+CONTENT_KINDS = ("text", "lesson", "photo", "document")
+MORNING_HOUR = 7
+
+SendOne = Callable[[Broadcast, Recipient], Awaitable[DeliveryResult]]
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Recipients per state for one broadcast."""
+
+    broadcast_id: int
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    uncertain: int = 0
+    cancelled: int = 0
+    pending: int = 0
+    sending: int = 0
+
+    @property
+    def remaining(self) -> int:
+        """Recipients not yet settled."""
+        return self.pending + self.sending
+
+    @property
+    def total(self) -> int:
+        """All recipients."""
+        return (self.sent + self.failed + self.blocked + self.uncertain + self.cancelled
+                + self.remaining)
+
+
+def schedule_time(choice: str, now: datetime, zone: ZoneInfo) -> datetime | None:
+    """'h': in one hour; 'm': tomorrow at 07:00 local time. None for anything else."""
+    if choice == "h":
+        return now + timedelta(hours=1)
+    if choice == "m":
+        local = now.astimezone(zone)
+        tomorrow = (local + timedelta(days=1)).date()
+        return datetime(tomorrow.year, tomorrow.month, tomorrow.day, MORNING_HOUR, tzinfo=zone)
+    return None
+
+
+class BroadcastService:
+    """Compose, enqueue, run, cancel and recover broadcasts (no telegram here)."""
+
+    def __init__(
+        self, repo: BroadcastRepository, clock: Clock, *, workers: int = 8,
+        batch: int = 200, progress_every: float = 3.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.repo = repo
+        self._clock = clock
+        self._workers = workers
+        self._batch = batch
+        self._progress_every = progress_every
+        self._monotonic = monotonic
+        self._cancelled: set[int] = set()
+        self._running: set[int] = set()
+
+    # ------------------------------------------------------------------ composing
+
+    async def new_draft(self, trainer_id: int, lang: str) -> Broadcast:
+        """Start composing (an earlier unfinished draft of this trainer is dropped)."""
+        return await self.repo.new_draft(trainer_id, lang, self._clock.now())
+
+    async def draft(self, broadcast_id: int, trainer_id: int) -> Broadcast | None:
+        """The broadcast if it is still a draft of this trainer."""
+        found = await self.repo.get(broadcast_id)
+        if found is None or found.state != "draft" or found.created_by != trainer_id:
+            return None
+        return found
+
+    async def set_text(self, broadcast_id: int, html_text: str) -> bool:
+        """The content is a text (Telegram HTML)."""
+        return await self.repo.set_content(broadcast_id, "text", text=html_text)
+
+    async def set_file(self, broadcast_id: int, kind: str, file_id: str,
+                       caption_html: str | None) -> bool:
+        """The content is a photo or a document the trainer sent, with its caption."""
+        if kind not in ("photo", "document"):
+            raise ValueError(kind)
+        return await self.repo.set_content(broadcast_id, kind, text=caption_html,
+                                           file_id=file_id)
+
+    async def set_lesson(self, broadcast_id: int, course_key: str, lesson_key: str) -> bool:
+        """The content is a lesson from the catalogue."""
+        return await self.repo.set_content(broadcast_id, "lesson", course_key=course_key,
+                                           lesson_key=lesson_key)
+
+    async def set_audience(self, broadcast_id: int, kind: str, ref: int | None) -> int | None:
+        """Choose the audience; the recipient count now, or None if not a draft any more."""
+        if kind not in AUDIENCES:
+            raise ValueError(kind)
+        if not await self.repo.set_audience(broadcast_id, kind, ref):
+            return None
+        return await self.repo.audience_size(kind, ref)
+
+    async def confirm(self, broadcast_id: int, *, at: datetime | None, progress_chat_id: int,
+                      progress_message_id: int | None) -> int | None:
+        """Freeze the recipients and send now (``at`` None) or later; their number."""
+        if at is not None and at <= self._clock.now():
+            at = None
+        return await self.repo.enqueue(
+            broadcast_id, scheduled_at=at, progress_chat_id=progress_chat_id,
+            progress_message_id=progress_message_id, now=self._clock.now(),
+        )
+
+    async def cancel(self, broadcast_id: int) -> bool:
+        """Stop a broadcast: no further sends; pending rows become cancelled."""
+        changed = await self.repo.cancel(broadcast_id, self._clock.now())
+        if changed:
+            self._cancelled.add(broadcast_id)
+        return changed
+
+    # ------------------------------------------------------------------ running
+
+    async def recover(self) -> dict[int, int]:
+        """At start, before any send: rows left 'sending' become 'uncertain' (per broadcast)."""
+        counted = await self.repo.recover_interrupted(self._clock.now())
+        for broadcast_id, n in counted.items():
+            logger.warning("broadcast %d: %d sends interrupted, marked uncertain",
+                           broadcast_id, n)
+        return counted
+
+    async def start_due(self) -> list[int]:
+        """Scheduled broadcasts whose time has come start sending."""
+        return await self.repo.start_due(self._clock.now())
+
+    async def to_run(self) -> list[int]:
+        """Broadcasts in state 'sending' that no task of this process is running."""
+        return [i for i in await self.repo.ids_in_state("sending") if i not in self._running]
+
+    def is_running(self, broadcast_id: int) -> bool:
+        """True while this process runs the broadcast."""
+        return broadcast_id in self._running
+
+    async def progress(self, broadcast_id: int) -> Progress:
+        """Recipients per state now."""
+        counts = await self.repo.counts(broadcast_id)
+        return Progress(broadcast_id, **counts)
+
+    async def run(
+        self, broadcast_id: int, send: SendOne, *,
+        on_progress: Callable[[Progress], Awaitable[None]],
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> Progress | None:
+        """Send to every pending recipient; the final counts, or None if interrupted.
+
+        ``should_stop`` is the process shutting down: no new send starts and the broadcast
+        stays 'sending', to resume after the restart. A cancel stops new sends too, but the
+        broadcast ends (its final counts are returned).
+        """
+        broadcast = await self.repo.get(broadcast_id)
+        if broadcast is None or broadcast.state != "sending" or broadcast_id in self._running:
+            return None
+        self._running.add(broadcast_id)
+        try:
+            return await self._run(broadcast, send, on_progress, should_stop)
+        finally:
+            self._running.discard(broadcast_id)
+
+    async def _run(
+        self, broadcast: Broadcast, send: SendOne,
+        on_progress: Callable[[Progress], Awaitable[None]], should_stop: Callable[[], bool],
+    ) -> Progress | None:
+        bid = broadcast.id
+        last_report = self._monotonic()
+        reporting = asyncio.Lock()
+
+        def stopped() -> bool:
+            return should_stop() or bid in self._cancelled
+
+        async def report_if_due() -> None:
+            nonlocal last_report
+            if reporting.locked() or self._monotonic() - last_report < self._progress_every:
+                return
+            async with reporting:
+                last_report = self._monotonic()
+                await on_progress(await self.progress(bid))
+
+        async def one(recipient: Recipient) -> None:
+            if stopped() or not await self.repo.claim(bid, recipient.chat_id, self._clock.now()):
+                return
+            result = await send(broadcast, recipient)
+            await self.repo.settle(bid, recipient.chat_id, result.status,
+                                   message_id=result.message_id, error=result.error,
+                                   now=self._clock.now())
+            await report_if_due()
+
+        await on_progress(await self.progress(bid))
+        while not stopped():
+            batch = await self.repo.pending(bid, self._batch)
+            if not batch:
+                break
+            await run_pool(batch, one, workers=self._workers, should_stop=should_stop)
+            fresh = await self.repo.get(bid)
+            if fresh is None or fresh.state != "sending":
+                break
+        if should_stop():
+            logger.info("broadcast %d interrupted by shutdown; it resumes at start", bid)
+            return None
+        await self.repo.finish(bid, self._clock.now())
+        self._cancelled.discard(bid)
+        return await self.progress(bid)

@@ -1,0 +1,63 @@
+"""Steps of the trainer tools for end-to-end tests: staff, cohorts, learners joining by link."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from tests.e2e.harness import Message, Sinau
+from tests.e2e.learner import text, with_data
+
+LINK = re.compile(r"https://t\.me/(\w+)\?start=(c_[A-Za-z0-9]{10})")
+
+
+async def admin_and_trainer(start_sinau: Any, emulator: Any, **overrides: Any
+                            ) -> tuple[Sinau, Any, Any]:
+    """Start the bot with one admin; the admin grants the trainer role to Tari by user id."""
+    admin = emulator.add_user("Admin", username="admin_kec")
+    sinau: Sinau = await start_sinau(access={"admin_ids": [admin.id]}, **overrides)
+    trainer = sinau.user("Tari", last_name="Widya")
+    await sinau.send(admin, "/start")
+    await sinau.send(trainer, "/start")
+    replies = await sinau.send(admin, f"/grant {trainer.id}")
+    assert "pelatih" in text(replies[-1]), text(replies[-1])
+    assert await sinau.services.training.roles.role_of(trainer.id) == "trainer"
+    return sinau, admin, trainer
+
+
+async def create_cohort(sinau: Sinau, trainer: Any, name: str) -> tuple[int, str]:
+    """/cohort new <name>; the cohort id and its invite payload (checked against the link)."""
+    card = (await sinau.send(trainer, f"/cohort new {name}"))[-1]
+    match = LINK.search(text(card))
+    assert match is not None, text(card)
+    assert match[1] == sinau.emu.bot_username
+    found = [c for c in await sinau.services.training.cohorts.list() if c.invite_code == match[2]]
+    assert len(found) == 1
+    return found[0].id, match[2]
+
+
+async def onboard_by_link(sinau: Sinau, user: Any, payload: str) -> Message:
+    """A new learner opens the invite link and onboards by buttons (Indonesian, 07:30)."""
+    sent = await sinau.send(user, f"/start {payload}")
+    question = with_data(sent, "ob:language:")
+    await sinau.press(user, question, data="ob:language:id")
+    await sinau.press(user, question, data="ob:name:keep")
+    await sinau.press(user, question, data="ob:unit:0")
+    after = await sinau.press(user, question, data="ob:time:0730")
+    return with_data(after, "learn:go")
+
+
+async def learners_join(sinau: Sinau, payload: str, count: int, *, prefix: str = "Peserta",
+                        batch: int = 10) -> list[Any]:
+    """``count`` new learners join through the link, ``batch`` at a time."""
+    users = [sinau.user(f"{prefix} {n:02d}") for n in range(count)]
+    for start in range(0, count, batch):
+        await asyncio.gather(*(onboard_by_link(sinau, u, payload)
+                               for u in users[start:start + batch]))
+    return users
+
+
+def copies(sinau: Sinau, user: Any, marker: str) -> int:
+    """How many bot messages in the user's chat contain ``marker``."""
+    return sum(1 for m in sinau.emu.messages(user.id) if marker in text(m))

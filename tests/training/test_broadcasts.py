@@ -1,0 +1,177 @@
+"""The broadcast state machine: recipients, at-most-once, resume, cancel, recovery."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.clock import FixedClock
+from bot.delivery.models import DeliveryResult
+from bot.storage import Database
+from bot.storage.broadcasts import Broadcast, Recipient
+from bot.training.broadcasts import Progress, schedule_time
+from bot.training.service import TrainingServices
+from tests.training.conftest import ADMIN_ID, add_user
+
+
+class FakeSend:
+    """Records sends; blocked chats answer 'blocked'; can stop the run after n sends."""
+
+    def __init__(self, blocked: set[int] = frozenset(), stop_after: int | None = None) -> None:
+        self.calls: list[int] = []
+        self.blocked = set(blocked)
+        self.stop_after = stop_after
+
+    async def __call__(self, broadcast: Broadcast, recipient: Recipient) -> DeliveryResult:
+        self.calls.append(recipient.chat_id)
+        await asyncio.sleep(0)
+        if recipient.chat_id in self.blocked:
+            return DeliveryResult("blocked", error="Forbidden: bot was blocked by the user")
+        return DeliveryResult("sent", message_id=len(self.calls))
+
+    def stop(self) -> bool:
+        return self.stop_after is not None and len(self.calls) >= self.stop_after
+
+
+async def cohort_of(training: TrainingServices, db: Database, clock: FixedClock,
+                    n: int) -> int:
+    cohort = await training.cohorts.create("Bendan", by=ADMIN_ID)
+    for user_id in range(1, n + 1):
+        await add_user(db, user_id, f"L{user_id}", clock)
+        await training.cohorts.join(cohort.invite_code, user_id)
+    return cohort.id
+
+
+async def ready(training: TrainingServices, cohort_id: int, text: str = "Halo") -> int:
+    draft = await training.broadcasts.new_draft(ADMIN_ID, "id")
+    assert await training.broadcasts.set_text(draft.id, text)
+    assert await training.broadcasts.set_audience(draft.id, "cohort", cohort_id) is not None
+    return draft.id
+
+
+async def test_send_to_a_cohort(training: TrainingServices, db: Database,
+                                clock: FixedClock) -> None:
+    cohort_id = await cohort_of(training, db, clock, 12)
+    await add_user(db, 99, "Outsider", clock)
+    service = training.broadcasts
+    bid = await ready(training, cohort_id)
+    assert await service.confirm(bid, at=None, progress_chat_id=ADMIN_ID,
+                                 progress_message_id=1) == 12
+    # A second press of "send" changes nothing.
+    assert await service.confirm(bid, at=None, progress_chat_id=ADMIN_ID,
+                                 progress_message_id=1) is None
+    send = FakeSend(blocked={3, 7})
+    reports: list[Progress] = []
+
+    async def on_progress(progress: Progress) -> None:
+        reports.append(progress)
+
+    final = await service.run(bid, send, on_progress=on_progress)
+    assert final is not None
+    assert sorted(send.calls) == list(range(1, 13))
+    assert (final.sent, final.blocked, final.failed, final.remaining) == (10, 2, 0, 0)
+    assert reports[0].pending == 12
+    assert (await service.repo.get(bid)).state == "done"  # type: ignore[union-attr]
+    # Running a finished broadcast again sends nothing.
+    assert await service.run(bid, send, on_progress=on_progress) is None
+    assert len(send.calls) == 12
+
+
+async def test_blocked_learners_are_not_recipients(training: TrainingServices, db: Database,
+                                                   clock: FixedClock) -> None:
+    cohort_id = await cohort_of(training, db, clock, 5)
+    await training.repo._db.execute("UPDATE users SET is_active = 0 WHERE id IN (2, 4)")
+    bid = await ready(training, cohort_id)
+    assert await training.broadcasts.repo.audience_size("cohort", cohort_id) == 3
+    assert await training.broadcasts.confirm(bid, at=None, progress_chat_id=ADMIN_ID,
+                                             progress_message_id=None) == 3
+
+
+async def test_interrupted_run_resumes_without_duplicates(
+    training: TrainingServices, db: Database, clock: FixedClock
+) -> None:
+    cohort_id = await cohort_of(training, db, clock, 30)
+    service = training.broadcasts
+    bid = await ready(training, cohort_id)
+    await service.confirm(bid, at=None, progress_chat_id=ADMIN_ID, progress_message_id=None)
+    first = FakeSend(stop_after=10)
+
+    async def quiet(progress: Progress) -> None:
+        return None
+
+    assert await service.run(bid, first, on_progress=quiet, should_stop=first.stop) is None
+    # Simulate a crash with one request in flight: its row is still 'sending'.
+    pending = await service.repo.pending(bid, 1)
+    assert await service.repo.claim(bid, pending[0].chat_id, clock.now())
+    assert await service.recover() == {bid: 1}
+    assert await service.to_run() == [bid]
+    second = FakeSend()
+    final = await service.run(bid, second, on_progress=quiet)
+    assert final is not None
+    assert set(first.calls).isdisjoint(second.calls)
+    assert pending[0].chat_id not in second.calls  # uncertain: never resent
+    assert (final.sent, final.uncertain, final.remaining) == (29, 1, 0)
+    assert len(first.calls) + len(second.calls) == 29
+
+
+async def test_cancel_stops_further_sends(training: TrainingServices, db: Database,
+                                          clock: FixedClock) -> None:
+    cohort_id = await cohort_of(training, db, clock, 20)
+    service = training.broadcasts
+    bid = await ready(training, cohort_id)
+    await service.confirm(bid, at=None, progress_chat_id=ADMIN_ID, progress_message_id=None)
+    send = FakeSend()
+
+    async def cancel_midway(broadcast: Broadcast, recipient: Recipient) -> DeliveryResult:
+        if len(send.calls) == 5:
+            await service.cancel(bid)
+        return await send(broadcast, recipient)
+
+    async def quiet(progress: Progress) -> None:
+        return None
+
+    final = await service.run(bid, cancel_midway, on_progress=quiet)
+    assert final is not None
+    assert final.remaining == 0
+    assert final.sent == len(send.calls) and final.sent < 20
+    assert final.cancelled == 20 - final.sent
+    assert (await service.repo.get(bid)).state == "cancelled"  # type: ignore[union-attr]
+
+
+async def test_scheduled_broadcast_waits_for_its_time(
+    training: TrainingServices, db: Database, clock: FixedClock
+) -> None:
+    cohort_id = await cohort_of(training, db, clock, 2)
+    service = training.broadcasts
+    bid = await ready(training, cohort_id)
+    at = schedule_time("h", clock.now(), ZoneInfo("Asia/Jakarta"))
+    assert at is not None
+    await service.confirm(bid, at=at, progress_chat_id=ADMIN_ID, progress_message_id=None)
+    assert await service.start_due() == []
+    assert await service.to_run() == []
+    clock.advance(at - clock.now())
+    assert await service.start_due() == [bid]
+    assert await service.to_run() == [bid]
+
+
+def test_schedule_tomorrow_morning_is_local() -> None:
+    zone = ZoneInfo("Asia/Jakarta")
+    now = datetime(2026, 3, 2, 20, 30, tzinfo=UTC)  # 03:30 on 3 March in Jakarta
+    at = schedule_time("m", now, zone)
+    assert at is not None
+    assert at.astimezone(zone).isoformat() == "2026-03-04T07:00:00+07:00"
+    assert schedule_time("x", now, zone) is None
+
+
+async def test_group_audience_is_the_linked_group(training: TrainingServices, db: Database,
+                                                  clock: FixedClock) -> None:
+    cohort_id = await cohort_of(training, db, clock, 3)
+    bid = await ready(training, cohort_id)
+    assert await training.broadcasts.set_audience(bid, "group", cohort_id) == 0
+    await training.cohorts.link_group(cohort_id, -100200)
+    assert await training.broadcasts.set_audience(bid, "group", cohort_id) == 1
+    await training.broadcasts.confirm(bid, at=None, progress_chat_id=ADMIN_ID,
+                                      progress_message_id=None)
+    pending = await training.broadcasts.repo.pending(bid, 10)
+    assert [(r.chat_id, r.user_id) for r in pending] == [(-100200, None)]
