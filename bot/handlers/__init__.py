@@ -23,6 +23,7 @@ from bot.handlers import (
     errors,
     lessons,
     middleware,
+    nudges,
     onboarding,
     privacy,
     progress,
@@ -37,7 +38,8 @@ from bot.handlers import trainer as trainer_tools
 GROUP_COMMANDS: tuple[str, ...] = ("discuss", "threads", "summary", "best", "close",
                                    "group_settings")
 COMMANDS: tuple[str, ...] = (
-    "start", "learn", "courses", "review", "progress", "settings", "privacy", "verify", "help",
+    "start", "learn", "courses", "review", "progress", "settings", "pause", "stop_nudges",
+    "resume", "privacy", "verify", "help",
 )
 
 
@@ -80,6 +82,17 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(progress.on_callback, pattern=r"^pg:"),
             CallbackQueryHandler(settings.on_callback, pattern=r"^st:"),
             PollAnswerHandler(quiz.on_poll_answer),
+        ]
+    )
+
+    # Daily nudges (bot/scheduling): pause / stop / resume, and the `nz:` menu that
+    # /settings opens (pause, days, time zone). Private chats only.
+    app.add_handlers(
+        [
+            CommandHandler("pause", nudges.pause_command, filters=private),
+            CommandHandler("stop_nudges", nudges.stop_command, filters=private),
+            CommandHandler("resume", nudges.resume_command, filters=private),
+            CallbackQueryHandler(nudges.on_callback, pattern=r"^nz:"),
         ]
     )
 
