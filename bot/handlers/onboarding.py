@@ -82,7 +82,7 @@ async def on_callback(update: Update, context: SinauContext) -> None:
         else:
             await users.update_profile(user.id, onboarding_step="name_text")
             await edit(query, t(context.lang, "onboarding.type_name"), None)
-    elif step == "unit" and (value == "other" or value.isdigit()):
+    elif step == "unit" and (value == "other" or (value.isascii() and value.isdigit())):
         units = context.services.settings.learning.units
         if value == "other":
             await query.answer()

@@ -50,10 +50,12 @@ async def send_question(context: SinauContext, chat_id: int, user: User,
          for o in question.options],
         is_anonymous=False,
         type=Poll.QUIZ,
-        correct_option_id=question.correct,
+        correct_option_ids=[question.correct],
         explanation=rules.poll_explanation(question.explanation.get(lang)),
         explanation_parse_mode=None,
         question_parse_mode=None,
+        # PTB adds the default parse_mode to every send, but sendPoll has no such parameter.
+        api_kwargs={"parse_mode": None},
     )
     assert sent.poll is not None
     await learning.attach_poll(view, user, sent.poll.id, chat_id, sent.message_id)

@@ -204,13 +204,12 @@ def safe(text: str) -> SafeHtml:
 
 def int_args(data: str, count: int) -> list[int] | None:
     """The last ``count`` ':'-separated parts of callback data as ints, or None if malformed."""
-    parts = data.split(":")
-    if len(parts) < count:
+    parts = data.split(":")[-count:] if count else []
+    # Plain digits only, and short enough for SQLite: forged data is never a sign or 10^40.
+    if len(parts) != count or not all(p.isascii() and p.isdigit() and len(p) <= 15
+                                      for p in parts):
         return None
-    try:
-        return [int(p) for p in parts[len(parts) - count:]]
-    except ValueError:
-        return None
+    return [int(p) for p in parts]
 
 
 async def expired(query: CallbackQuery, lang: str) -> None:

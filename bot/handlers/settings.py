@@ -48,6 +48,13 @@ async def settings_command(update: Update, context: SinauContext) -> None:
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
+def _index(value: str, size: int) -> int | None:
+    """``value`` as an index below ``size`` (ASCII digits only), else None."""
+    if value.isascii() and value.isdigit() and len(value) <= 4 and int(value) < size:
+        return int(value)
+    return None
+
+
 def _back(lang: str) -> list:
     return [button(t(lang, "settings.back"), BACK)]
 
@@ -83,7 +90,7 @@ async def on_callback(update: Update, context: SinauContext) -> None:
         await query.answer()
         await _ask(update, context, user, action, value, units)
         return
-    elif action == "unit" and value is not None and value.isdigit() and int(value) < len(units):
+    elif action == "unit" and value is not None and _index(value, len(units)) is not None:
         user = await users.update_profile(user.id, unit=units[int(value)]) or user
     elif action == "time" and value is not None and (chosen := preset_time(context, value)):
         await learning.set_nudge(user.id, time=chosen)

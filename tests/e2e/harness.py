@@ -111,7 +111,9 @@ class Sinau:
     def _chat_id(self, user: Any, chat: Any) -> int:
         return int(chat.id if chat is not None else user.id)
 
-    async def send(self, user: Any, text: str, *, chat: Any = None, **kwargs: Any) -> list[Message]:
+    async def send(
+        self, user: Any, text: str, *, chat: Any = None, **kwargs: Any
+    ) -> list[Message]:
         """Send ``text`` as ``user`` and return the bot messages sent to that chat meanwhile."""
         chat_id = self._chat_id(user, chat)
         before = len(self.emu.messages(chat_id))
