@@ -13,8 +13,6 @@ import shutil
 import signal
 import sys
 import tempfile
-import threading
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +27,7 @@ from bot.app import SinauApp, build_application
 from bot.clock import Clock
 from bot.config import Settings
 from bot.sandbox.emulator import BotApiEmulator, FakeUser
-from bot.sandbox.terminal import Downloads
+from bot.sandbox.terminal import Downloads, LineReader, terminal_kept
 from bot.services import Services
 
 if TYPE_CHECKING:
@@ -120,14 +118,15 @@ class JobWatcher:
             self._done[event.job_id] = event.scheduled_run_time
         self._changed.set()
 
-    def _ticks(self) -> list[str]:
+    def _ticks(self) -> dict[str, timedelta]:
+        """The periodic jobs that count as ticks, with their intervals."""
         if self._app.job_queue is None:
-            return []
-        return [
-            job.id
+            return {}
+        return {
+            job.id: job.trigger.interval
             for job in self._app.job_queue.scheduler.get_jobs()
             if isinstance(job.trigger, IntervalTrigger) and job.trigger.interval <= TICK_LIMIT
-        ]
+        }
 
     async def full_round(self) -> bool:
         """Wait until every tick job has run once from now on; False if there are none."""
@@ -136,24 +135,18 @@ class JobWatcher:
         ticks = self._ticks()
         if not ticks:
             return False
-        limit = max(
-            (
-                job.trigger.interval
-                for job in self._app.job_queue.scheduler.get_jobs()  # type: ignore[union-attr]
-                if job.id in ticks
-            ),
-            default=TICK_LIMIT,
-        )
-        deadline = asyncio.get_running_loop().time() + limit.total_seconds() + 10
-        while not all(self._done.get(job_id, start - timedelta(1)) >= start for job_id in ticks):
-            remaining = deadline - asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(ticks.values()).total_seconds() + 10
+        while any(self._done.get(job_id, start - TICK_LIMIT) < start for job_id in ticks):
+            remaining = deadline - loop.time()
             if remaining <= 0:
-                logger.warning("periodic jobs did not run within %.0f s", limit.total_seconds())
-                return True
+                logger.warning("periodic jobs %s did not run in time", sorted(ticks))
+                break
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.5))
-            ticks = [job_id for job_id in ticks if job_id in self._ticks()]
+            # A job removed meanwhile (nudges switched off) is no longer waited for.
+            ticks = {job_id: every for job_id, every in self._ticks().items() if job_id in ticks}
         return True
 
 
@@ -281,72 +274,6 @@ class SandboxSession:
             if round_number >= 2 and len(self.emu.requests) == before:
                 break
         await self.settle()
-
-
-class LineReader:
-    """Lines from stdin on a daemon thread, so Ctrl-C and SIGTERM never wait for a keypress.
-
-    Interactive (a TTY): the prompt is shown only once the previous line's output is printed.
-    """
-
-    def __init__(self, *, interactive: bool, prompt: Callable[[], str]) -> None:
-        self.interactive = interactive
-        self._prompt = prompt
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
-        self._ready = threading.Event()
-        self._asked = False
-        self._loop = asyncio.get_running_loop()
-        threading.Thread(target=self._read, name="sandbox-stdin", daemon=True).start()
-
-    def _read(self) -> None:
-        while True:
-            line: str | None
-            if self.interactive:
-                self._ready.wait()
-                self._ready.clear()
-                try:
-                    line = input(self._prompt())
-                except (EOFError, KeyboardInterrupt, OSError):
-                    line = None
-            else:
-                raw = sys.stdin.readline()
-                line = raw.rstrip("\r\n") if raw else None
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, line)
-            if line is None:
-                return
-
-    async def next_line(self, timeout: float | None = None) -> str | None:  # noqa: ASYNC109
-        """The next line, None at end of input; raises TimeoutError after ``timeout``."""
-        if not self._asked:
-            # One prompt per line: a timed-out wait must not let the thread prompt twice.
-            self._ready.set()
-            self._asked = True
-        line = await asyncio.wait_for(self._queue.get(), timeout)
-        self._asked = False
-        return line
-
-
-@contextlib.contextmanager
-def terminal_kept(interactive: bool) -> Iterator[None]:
-    """Line editing at an interactive prompt; the terminal's modes restored however we end."""
-    saved = None
-    if interactive:
-        with contextlib.suppress(ImportError):
-            import readline  # noqa: F401 - importing it gives input() editing and history
-        with contextlib.suppress(ImportError, OSError, ValueError):
-            import termios
-
-            saved = termios.tcgetattr(sys.stdin.fileno())
-    try:
-        yield
-    finally:
-        if saved is not None:
-            import termios
-
-            with contextlib.suppress(OSError, termios.error):
-                termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved)
-            # Ctrl-C or Ctrl-D leave the cursor after the prompt.
-            print()
 
 
 async def _converse(console: Console, script: list[str] | None, interactive: bool) -> None:

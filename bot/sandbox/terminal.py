@@ -1,14 +1,19 @@
-"""Rendering the bot's messages for a terminal: entities to ANSI (or plain markers), buttons
-numbered, polls with numbered options, documents and photos saved to a downloads folder.
+"""The terminal side of the sandbox: reading typed lines and rendering the bot's messages.
 
-The emulator stores what Telegram would store: plain text plus entities, so the renderer works
-on entities like a Telegram client does; ``html_to_terminal`` parses Telegram HTML first.
+Entities become ANSI styles (or plain markers), buttons and poll options are numbered, and
+documents and photos are saved to a downloads folder. The emulator stores what Telegram would
+store, plain text plus entities, so the renderer works on entities like a Telegram client does;
+``html_to_terminal`` parses Telegram HTML first.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
-from collections.abc import Iterable
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -285,3 +290,69 @@ class ChatTracker:
             )
             blocks.append(speaker_block(speaker, lines))
         return "\n".join(blocks)
+
+
+class LineReader:
+    """Lines from stdin on a daemon thread, so Ctrl-C and SIGTERM never wait for a keypress.
+
+    Interactive (a TTY): the prompt is shown only once the previous line's output is printed.
+    """
+
+    def __init__(self, *, interactive: bool, prompt: Callable[[], str]) -> None:
+        self.interactive = interactive
+        self._prompt = prompt
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._ready = threading.Event()
+        self._asked = False
+        self._loop = asyncio.get_running_loop()
+        threading.Thread(target=self._read, name="sandbox-stdin", daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            line: str | None
+            if self.interactive:
+                self._ready.wait()
+                self._ready.clear()
+                try:
+                    line = input(self._prompt())
+                except (EOFError, KeyboardInterrupt, OSError):
+                    line = None
+            else:
+                raw = sys.stdin.readline()
+                line = raw.rstrip("\r\n") if raw else None
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, line)
+            if line is None:
+                return
+
+    async def next_line(self, timeout: float | None = None) -> str | None:  # noqa: ASYNC109
+        """The next line, None at end of input; raises TimeoutError after ``timeout``."""
+        if not self._asked:
+            # One prompt per line: a timed-out wait must not let the thread prompt twice.
+            self._ready.set()
+            self._asked = True
+        line = await asyncio.wait_for(self._queue.get(), timeout)
+        self._asked = False
+        return line
+
+
+@contextlib.contextmanager
+def terminal_kept(interactive: bool) -> Iterator[None]:
+    """Line editing at an interactive prompt; the terminal's modes restored however we end."""
+    saved = None
+    if interactive:
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401 - importing it gives input() editing and history
+        with contextlib.suppress(ImportError, OSError, ValueError):
+            import termios
+
+            saved = termios.tcgetattr(sys.stdin.fileno())
+    try:
+        yield
+    finally:
+        if saved is not None:
+            import termios
+
+            with contextlib.suppress(OSError, termios.error):
+                termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved)
+            # Ctrl-C or Ctrl-D leave the cursor after the prompt.
+            print()
