@@ -139,19 +139,18 @@ class Database:
 
     async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         """The first row of a read query, from the reader connection."""
-        cursor = await self._conn(self._reader).execute(sql, params)
-        try:
-            return await cursor.fetchone()
-        finally:
-            await cursor.close()
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        """All rows of a read query, from the reader connection."""
-        cursor = await self._conn(self._reader).execute(sql, params)
-        try:
-            return list(await cursor.fetchall())
-        finally:
-            await cursor.close()
+        """All rows of a read query, from the reader connection.
+
+        The query runs to its end in one call on the connection's thread. With a cursor
+        (execute, fetch, close as separate calls) concurrent reads interleave, some statement
+        is always open, and the reader's snapshot stays open with it: a handler would not
+        see the write it has just committed.
+        """
+        return list(await self._conn(self._reader).execute_fetchall(sql, params))
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         """The first column of the first row, or None."""
