@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,21 +11,17 @@ from bot.clock import Clock
 from bot.config import LearningSettings
 from bot.content.loader import Catalogue
 from bot.content.models import Course
-from bot.i18n import choose_language
-from bot.learning import certificates as certs
 from bot.learning import progress as prog
-from bot.learning import quiz, review, streaks
-from bot.learning.jp import format_jp, jp_value
+from bot.learning import quiz, review
+from bot.learning.reports import ReportsMixin
 from bot.learning.views import (
     AnswerOutcome,
-    LearnerSnapshot,
     LessonFinished,
     LessonView,
-    ProgressReport,
     QuestionView,
     ReviewIdle,
 )
-from bot.storage.certificates import CertificateRecord, CertificateRepository
+from bot.storage.certificates import CertificateRepository
 from bot.storage.db import Database
 from bot.storage.learning import LearnerPrefs, LearningRepository
 from bot.storage.reviews import ReviewRepository
@@ -38,7 +33,7 @@ logger = logging.getLogger(__name__)
 OnboardingHook = Callable[[User], Awaitable[None]]
 
 
-class LearningService:
+class LearningService(ReportsMixin):
     """Courses, lessons, quizzes, reviews, progress and certificates for one learner at a time."""
 
     def __init__(
@@ -56,6 +51,10 @@ class LearningService:
         self.certificates = CertificateRepository(db)
         # Called with the learner after onboarding finishes (e.g. to join a cohort invite).
         self.onboarding_hooks: list[OnboardingHook] = []
+
+    def use_catalogue(self, catalogue: Catalogue) -> None:
+        """Switch to reloaded packs: progress is keyed by course and lesson key, so it stays."""
+        self.catalogue = catalogue
 
     # ------------------------------------------------------------------ helpers
 
@@ -397,90 +396,3 @@ class LearningService:
     async def reviews_due(self, user: User) -> int:
         """How many review items are due now."""
         return await self.reviews.count_due(user.id, self.clock.now())
-
-    # ------------------------------------------------------------------ progress
-
-    async def minutes_this_year(self, user: User) -> int:
-        """Minutes credited for lessons completed this calendar year (learner's zone)."""
-        year = self.today(user).year
-        return await self.records.minutes_between(user.id, date(year, 1, 1), date(year, 12, 31))
-
-    async def progress(self, user: User) -> ProgressReport:
-        """Completion per course, accuracy, streaks, JP this year and certificates."""
-        courses = await self.course_list(user)
-        right, answered = await self.records.accuracy(user.id)
-        days = await self.records.activity_days(user.id)
-        minutes = await self.minutes_this_year(user)
-        return ProgressReport(
-            courses=courses, right=right, answered=answered,
-            current_streak=streaks.current_streak(days, self.today(user)),
-            longest_streak=streaks.longest_streak(days),
-            minutes_year=minutes, jp_year=jp_value(minutes, self.settings.minutes_per_jp),
-            jp_target=self.settings.annual_jp_target,
-            certificates=await self.certificates.of_user(user.id),
-        )
-
-    async def snapshot(self, user_id: int) -> LearnerSnapshot | None:
-        """The learner at a glance (dashboard, daily nudge); None for an unknown user."""
-        user = await self.users.get(user_id)
-        if user is None:
-            return None
-        target = await self.resolve(user)
-        lesson = target.next_lesson if target else None
-        days = await self.records.activity_days(user.id)
-        today = self.today(user)
-        minutes = await self.minutes_this_year(user)
-        return LearnerSnapshot(
-            user_id=user.id,
-            course_key=target.course.key if target else None,
-            course_title=target.course.title if target else None,
-            lesson_key=lesson.key if lesson else None,
-            lesson_title=lesson.title if lesson else None,
-            lesson_minutes=lesson.minutes if lesson else None,
-            reviews_due=await self.reviews_due(user),
-            streak=streaks.current_streak(days, today),
-            learned_today=today in set(days),
-            minutes_year=minutes,
-            jp_year=jp_value(minutes, self.settings.minutes_per_jp),
-            jp_target=self.settings.annual_jp_target,
-        )
-
-    # ------------------------------------------------------------------ certificates
-
-    async def _certify(self, user: User, course: Course) -> CertificateRecord | None:
-        """Issue the course certificate unless the learner has it; the new record or None."""
-        lang = choose_language(user.language, user.telegram_language)
-        rows = await self.records.lessons(user.id, course.key)
-        keys = {x.key for x in course.lessons}
-        minutes = sum(r.minutes_credited for r in rows if r.completed and r.lesson_key in keys)
-        for _attempt in range(5):
-            record = CertificateRecord(
-                code=certs.new_code(), user_id=user.id, course_key=course.key,
-                course_title=course.title.get(lang), name=user.name, unit=user.unit or "",
-                minutes=minutes, completed_on=self.today(user), language=lang,
-                issued_at=self.clock.now(),
-            )
-            try:
-                stored, created = await self.certificates.issue(record)
-            except sqlite3.IntegrityError:
-                continue  # the random code was taken; draw another
-            return stored if created else None
-        raise RuntimeError("could not draw a free certificate code")
-
-    async def certificate(self, user: User, course_key: str) -> CertificateRecord | None:
-        """The learner's certificate for a course, if issued."""
-        return await self.certificates.for_course(user.id, course_key)
-
-    def certificate_jp(self, record: CertificateRecord, lang: str) -> str:
-        """The JP printed on a certificate, formatted for ``lang``."""
-        return format_jp(record.minutes, self.settings.minutes_per_jp, lang)
-
-    def certificate_pdf(self, record: CertificateRecord, bot_username: str) -> bytes:
-        """The certificate PDF in the language it was issued in."""
-        return certs.render_pdf(record, jp=self.certificate_jp(record, record.language),
-                                lang=record.language, bot_username=bot_username)
-
-    async def verify(self, text: str) -> CertificateRecord | None:
-        """The certificate a typed code names (any case), or None."""
-        code = certs.normalise_code(text)
-        return None if code is None else await self.certificates.by_code(code)

@@ -25,7 +25,7 @@ async def test_reloading_a_changed_pack_keeps_progress(db: Database) -> None:
     # New version: lesson b removed, a new lesson d inserted first, a made longer.
     new = catalogue(course("c1", lesson("ld", minutes=5), lesson("la", minutes=30),
                            lesson("lc", minutes=15)))
-    svc.catalogue = new
+    svc.use_catalogue(new)
     report = await svc.progress(user)
     progress = report.courses[0]
     assert (progress.done, progress.total) == (1, 3)  # a still done; b no longer counts
@@ -58,7 +58,7 @@ async def test_a_changed_quiz_needs_the_new_question_answered(db: Database) -> N
     assert question is not None
     await svc.answer(user, question.session_id, 0, 1, None)
     # The pack gains a third question before the learner finishes.
-    svc.catalogue = catalogue(course("c1", lesson("la", questions=3), lesson("lb")))
+    svc.use_catalogue(catalogue(course("c1", lesson("la", questions=3), lesson("lb"))))
     outcome = await do_lesson(svc, user, [1, 1, 1])
     assert outcome.finished.completed_now
     assert (await svc.progress(user)).answered == 3
