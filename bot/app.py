@@ -22,6 +22,7 @@ from bot.config import ConfigError, Settings
 from bot.context import BotData, SinauContext
 from bot.delivery.limiter import SinauRateLimiter
 from bot.handlers import COMMANDS, discussion_groups, register
+from bot.handlers import privacy as privacy_rights
 from bot.handlers import trainer as trainer_tools
 from bot.i18n import LANGUAGES, t
 from bot.scheduling.tick import schedule_jobs
@@ -94,6 +95,8 @@ async def _post_init(app: SinauApp) -> None:
     schedule_jobs(app)
     # Group discussions: the group command menu and the weekly prompt tick.
     await discussion_groups.install(app)
+    # Personal data retention: the daily purge of long-inactive learners.
+    privacy_rights.install(app)
     logger.info("Sinau started as @%s", app.bot.username)
 
 

@@ -12,12 +12,14 @@ from bot.content.loader import Catalogue, load_catalogue
 from bot.delivery.stats import DeliveryStats
 from bot.discussion import Discussion
 from bot.learning.service import LearningService
+from bot.privacy import PrivacyService
 from bot.scheduling.facts import LearningFacts
 from bot.scheduling.nudges import NudgeService
 from bot.scheduling.preferences import NudgePreferences
 from bot.storage.db import Database
 from bot.storage.delivery import DeliveryStatsRepository
 from bot.storage.nudges import NudgeRepository
+from bot.storage.privacy import PrivacyRepository
 from bot.storage.users import ChatRepository, UserRepository
 from bot.training.service import TrainingServices
 
@@ -58,6 +60,8 @@ class Services:
     nudge_runner: NudgeRunner | None = field(default=None, init=False)
     # Group discussions: threads, participation, lesson and weekly prompts.
     discussion: Discussion = field(init=False)
+    # Personal data rights: /mydata export, /deleteme erasure, the retention purge.
+    privacy: PrivacyService = field(init=False)
 
     def __post_init__(self) -> None:
         """Build the nudge services on the opened database."""
@@ -74,6 +78,11 @@ class Services:
             store_text=self.settings.privacy.store_discussion_text,
             weekday=self.settings.discussion.weekly_prompt_day,
             at=self.settings.discussion.weekly_prompt_time,
+        )
+        self.privacy = PrivacyService(
+            PrivacyRepository(self.db), self.clock,
+            retention_months=self.settings.privacy.retention_months,
+            staff_ids=self.settings.access.admin_ids,
         )
 
     @classmethod

@@ -39,7 +39,7 @@ GROUP_COMMANDS: tuple[str, ...] = ("discuss", "threads", "summary", "best", "clo
                                    "group_settings")
 COMMANDS: tuple[str, ...] = (
     "start", "learn", "courses", "review", "progress", "settings", "pause", "stop_nudges",
-    "resume", "privacy", "verify", "help",
+    "resume", "privacy", "mydata", "deleteme", "verify", "help",
 )
 
 
@@ -72,6 +72,11 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("progress", progress.progress_command, filters=private),
             CommandHandler("settings", settings.settings_command, filters=private),
             CommandHandler("privacy", privacy.privacy_command),
+            # Personal data rights: a JSON copy, erasure behind a `pv:` confirmation button.
+            # Any chat, so a group gets "use a private chat" instead of silence.
+            CommandHandler("mydata", privacy.mydata_command),
+            CommandHandler("deleteme", privacy.deleteme_command),
+            CallbackQueryHandler(privacy.on_callback, pattern=r"^pv:"),
             CommandHandler("verify", progress.verify_command),
             CallbackQueryHandler(onboarding.on_callback, pattern=r"^ob:"),
             CallbackQueryHandler(lessons.learn_command, pattern=r"^learn:go$"),

@@ -1,0 +1,106 @@
+"""Rows about one person in every table that can hold a user id, written with plain SQL.
+
+The tests use it to prove that the export and the erasure reach every such table: when a
+migration adds a personal table, add a row for it here (the registry test names it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.storage import Database, to_epoch
+
+
+async def seed_person(db: Database, uid: int, *, name: str, now: datetime,
+                      group_chat_id: int = -1_000_000_000_777) -> None:
+    """Give ``uid`` a row in every personal table (a trainer who also learns and posts)."""
+    t = to_epoch(now)
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO users (id, first_name, last_name, username, telegram_language,"
+            " language, display_name, unit, timezone, onboarded_at, created_at, last_seen_at,"
+            " nudge_time) VALUES (?, ?, 'Kusumawati', ?, 'id', 'id', ?, 'Kelurahan Petompon',"
+            " 'Asia/Jakarta', ?, ?, ?, '07:30')"
+            " ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name,"
+            " onboarded_at = excluded.onboarded_at",
+            (uid, name, f"user{uid}", f"{name} Kusumawati", t, t, t))
+        await conn.execute(
+            "INSERT OR IGNORE INTO chats (id, type, title, created_at, updated_at)"
+            " VALUES (?, 'private', NULL, ?, ?)", (uid, t, t))
+        await conn.execute(
+            "INSERT OR IGNORE INTO chats (id, type, title, created_at, updated_at)"
+            " VALUES (?, 'supergroup', 'Forum Petompon', ?, ?)", (group_chat_id, t, t))
+        await conn.execute(
+            "INSERT INTO lesson_progress (user_id, course_key, lesson_key, cards_done,"
+            " started_at, completed_at, completed_on, minutes_credited)"
+            " VALUES (?, 'seed-course', 'l1', 1, ?, ?, '2026-01-05', 7)", (uid, t, t))
+        await conn.execute(
+            "INSERT INTO quiz_answers (user_id, course_key, lesson_key, question_key, chosen,"
+            " correct, is_first, source, answered_at)"
+            " VALUES (?, 'seed-course', 'l1', 'q1', 1, 1, 1, 'lesson', ?)", (uid, t))
+        await conn.execute(
+            "INSERT INTO review_items (user_id, course_key, lesson_key, question_key, due_at,"
+            " created_at) VALUES (?, 'seed-course', 'l1', 'q1', ?, ?)", (uid, t, t))
+        await conn.execute(
+            "INSERT INTO activity_days (user_id, local_date, lessons) VALUES (?, '2026-01-05', 1)",
+            (uid,))
+        await conn.execute(
+            "INSERT INTO certificates (code, user_id, course_key, course_title, name, unit,"
+            " minutes, completed_on, language, issued_at) VALUES (?, ?, 'seed-course',"
+            " 'Seed Course', ?, 'Kelurahan Petompon', 7, '2026-01-05', 'id', ?)",
+            (f"SNU-{uid % 10000:04d}-SEED", uid, f"{name} Kusumawati", t))
+        cursor = await conn.execute(
+            "INSERT INTO learning_sessions (user_id, kind, course_key, lesson_key, chat_id,"
+            " message_id, created_at, updated_at) VALUES (?, 'quiz', 'seed-course', 'l1', ?,"
+            " 10, ?, ?) RETURNING id", (uid, uid, t, t))
+        session = (await cursor.fetchone())[0]
+        await cursor.close()
+        await conn.execute(
+            "INSERT INTO quiz_polls (poll_id, session_id, user_id, position, chat_id,"
+            " message_id, created_at) VALUES (?, ?, ?, 0, ?, 11, ?)",
+            (f"poll-{uid}", session, uid, uid, t))
+        await conn.execute(
+            "INSERT INTO nudge_ledger (user_id, local_date, status, planned_at, created_at)"
+            " VALUES (?, '2026-01-05', 'sent', ?, ?)", (uid, t, t))
+        await conn.execute(
+            "INSERT OR REPLACE INTO roles (user_id, role, granted_by, granted_at)"
+            " VALUES (?, 'trainer', ?, ?)", (uid, uid, t))
+        await conn.execute(
+            "INSERT INTO trainer_invites (code, created_by, created_at, used_by, used_at)"
+            " VALUES (?, ?, ?, ?, ?)", (f"inv{uid}", uid, t, uid, t))
+        cursor = await conn.execute(
+            "INSERT INTO cohorts (name, invite_code, created_by, group_chat_id, created_at)"
+            " VALUES ('Angkatan Petompon', ?, ?, ?, ?) RETURNING id",
+            (f"c_{uid % 10**10:010d}", uid, group_chat_id, t))
+        cohort = (await cursor.fetchone())[0]
+        await cursor.close()
+        await conn.execute(
+            "INSERT INTO cohort_members (cohort_id, user_id, joined_at) VALUES (?, ?, ?)",
+            (cohort, uid, t))
+        await conn.execute(
+            "INSERT OR REPLACE INTO trainer_prompts (user_id, kind, created_at)"
+            " VALUES (?, 'cohort_name', ?)", (uid, t))
+        cursor = await conn.execute(
+            "INSERT INTO broadcasts (created_by, audience_kind, audience_ref, content_kind,"
+            " text, state, progress_chat_id, progress_message_id, created_at)"
+            " VALUES (?, 'cohort', ?, 'text', 'Rapat hari Jumat', 'done', ?, 5, ?)"
+            " RETURNING id", (uid, cohort, uid, t))
+        broadcast = (await cursor.fetchone())[0]
+        await cursor.close()
+        await conn.execute(
+            "INSERT INTO broadcast_recipients (broadcast_id, chat_id, user_id, state,"
+            " updated_at) VALUES (?, ?, ?, 'sent', ?)", (broadcast, uid, uid, t))
+        await conn.execute(
+            "INSERT OR IGNORE INTO discussion_groups (chat_id, created_at, updated_at)"
+            " VALUES (?, ?, ?)", (group_chat_id, t, t))
+        cursor = await conn.execute(
+            "INSERT INTO discussion_threads (chat_id, anchor_message_id, title, opened_by,"
+            " created_at, last_activity_at) VALUES (?, ?, 'Pelayanan prima', ?, ?, ?)"
+            " RETURNING id", (group_chat_id, uid % 100000, uid, t, t))
+        thread = (await cursor.fetchone())[0]
+        await cursor.close()
+        await conn.execute(
+            "INSERT INTO discussion_posts (thread_id, chat_id, message_id, user_id,"
+            " created_at) VALUES (?, ?, ?, ?, ?)",
+            (thread, group_chat_id, uid % 100000 + 1, uid, t))
+        # nudge_schedules comes from the users trigger.
