@@ -213,11 +213,12 @@ async def clear_staff_menu(bot: Any, user_id: int) -> None:
 
 
 async def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """post_init: prompts, the onboarding hook, broadcasts (recover, tick), staff menus."""
-    from bot.handlers import broadcast
+    """post_init: uploaded packs, prompts, the onboarding hook, broadcasts, staff menus."""
+    from bot.handlers import broadcast, upload
 
     services = app.bot_data.services
     training = services.training
+    upload.swap_catalogue(services, upload.uploader(services).merge_stored(services.catalogue))
     await training.prompts.load()
     training.stats.use_catalogue(lambda: services.catalogue)
     await broadcast.install(app)
@@ -237,7 +238,7 @@ async def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 @require_role("trainer")
 async def answer_prompt(update: Update, context: SinauContext) -> None:
     """A trainer's text or file that answers the open question (see PromptBook)."""
-    from bot.handlers import broadcast, cohorts
+    from bot.handlers import broadcast, cohorts, upload
 
     sender = update.effective_user
     if sender is None:
@@ -252,6 +253,8 @@ async def answer_prompt(update: Update, context: SinauContext) -> None:
     if prompt.kind == "bc_content":
         await broadcast.answer_content(update, context, prompt.ref)
         return
+    if prompt.kind == "upload":
+        await upload.answer_file(update, context)
 
 
 def early_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> list[Any]:
@@ -265,9 +268,9 @@ def early_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> list[Any]:
 
 def feature_handlers() -> list[Any]:
     """Group 0: the trainer commands and buttons (every one guarded by require_role)."""
-    from telegram.ext import CallbackQueryHandler, CommandHandler
+    from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 
-    from bot.handlers import broadcast, cohorts, stats
+    from bot.handlers import broadcast, cohorts, stats, upload
 
     return [
         CommandHandler("grant", grant),
@@ -282,6 +285,9 @@ def feature_handlers() -> list[Any]:
         CallbackQueryHandler(stats.on_export_button, pattern=r"^ex:"),
         CommandHandler("broadcast", broadcast.broadcast_command),
         CallbackQueryHandler(broadcast.on_button, pattern=r"^bc:"),
+        CommandHandler("upload", upload.upload_command),
+        MessageHandler(filters.ChatType.PRIVATE & filters.Document.FileExtension("toml"),
+                       upload.on_document),
     ]
 
 
