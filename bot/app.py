@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -44,6 +44,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
+        # Flood control counts each update as it arrives (bot.handlers.flood installs it):
+        # False means "refused", handled at once instead of queueing behind the chat's backlog.
+        self.on_arrival: Callable[[object], bool] | None = None
 
     @staticmethod
     def _key(update: object) -> int:
@@ -55,19 +58,30 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 return update.effective_user.id
         return 0
 
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run ``coroutine`` after the earlier updates of the same chat."""
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run ``coroutine`` after the earlier updates of the same chat.
+
+        The chat's turn comes before a concurrency slot, so one chat's backlog (a flood whose
+        replies wait for Telegram's per-chat limit) never holds the slots other chats need.
+        """
+        if self.on_arrival is not None and not self.on_arrival(update):
+            await coroutine
+            return
         key = self._key(update)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:
             async with lock:
-                await coroutine
+                await super().process_update(update, coroutine)
         finally:
             self._users[key] -= 1
             if not self._users[key]:
                 del self._users[key]
                 del self._locks[key]
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run the update (its chat's turn and a slot are already held)."""
+        await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -12,6 +12,7 @@ from bot.content.loader import Catalogue, load_catalogue
 from bot.delivery.stats import DeliveryStats
 from bot.discussion import Discussion
 from bot.learning.service import LearningService
+from bot.safety import FloodGate
 from bot.privacy import PrivacyService
 from bot.scheduling.facts import LearningFacts
 from bot.scheduling.nudges import NudgeService
@@ -60,6 +61,8 @@ class Services:
     nudge_runner: NudgeRunner | None = field(default=None, init=False)
     # Group discussions: threads, participation, lesson and weekly prompts.
     discussion: Discussion = field(init=False)
+    # Inbound flood control: updates per person, checked first by bot.handlers.flood.
+    flood: FloodGate = field(init=False)
     # Personal data rights: /mydata export, /deleteme erasure, the retention purge.
     privacy: PrivacyService = field(init=False)
 
@@ -79,6 +82,7 @@ class Services:
             weekday=self.settings.discussion.weekly_prompt_day,
             at=self.settings.discussion.weekly_prompt_time,
         )
+        self.flood = FloodGate(self.clock.now)
         self.privacy = PrivacyService(
             PrivacyRepository(self.db), self.clock,
             retention_months=self.settings.privacy.retention_months,

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.content.loader import Catalogue
-from bot.discussion.participation import MemberRate, ParticipationService
+from bot.discussion.participation import ParticipationService
 from bot.discussion.prompts import PromptService
 from bot.discussion.threads import ThreadService
+from bot.safety.rate import MemberRate
 from bot.storage.db import Database
 from bot.storage.discussion import DiscussionRepository
 from bot.storage.users import ChatRepository
@@ -25,6 +26,7 @@ class Discussion:
     participation: ParticipationService
     prompts: PromptService
     # More than 5 commands in 30 s from one member: one "slow down" note, then a minute of quiet.
+    # The same counting rule as the inbound flood gate (bot.safety), with a group's budget.
     commands: MemberRate
 
     @classmethod

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.discussion.threads import ThreadService
 from bot.i18n import detect_language
+from bot.safety.rate import MemberRate
 from bot.storage.discussion import (
     CohortParticipation,
     DiscussionRepository,
@@ -25,42 +24,6 @@ class Recorded:
     counted: bool  # recorded as a new post
     throttled: bool = False  # over the member's post rate: not counted
     warn: bool = False  # first throttled post in a while: the handler may say so once
-
-
-class MemberRate:
-    """Sliding-window limits per (chat, member), in memory, with one warning per cooldown."""
-
-    def __init__(self, limit: int, window: timedelta, cooldown: timedelta,
-                 now: Callable[[], datetime]) -> None:
-        self.limit = limit
-        self.window = window
-        self.cooldown = cooldown
-        self._now = now
-        self._events: dict[tuple[int, int], deque[datetime]] = {}
-        self._quiet_until: dict[tuple[int, int], datetime] = {}
-
-    def hit(self, chat_id: int, user_id: int) -> tuple[bool, bool]:
-        """Count one event: (allowed, warn). ``warn`` is True once per cooldown when over."""
-        now = self._now()
-        key = (chat_id, user_id)
-        events = self._events.setdefault(key, deque())
-        while events and events[0] <= now - self.window:
-            events.popleft()
-        events.append(now)
-        if len(events) <= self.limit:
-            return True, False
-        quiet = self._quiet_until.get(key)
-        if quiet is not None and now < quiet:
-            return False, False
-        self._quiet_until[key] = now + self.cooldown
-        return False, True
-
-    def forget_old(self) -> None:
-        """Drop members with no recent events (keeps memory bounded)."""
-        now = self._now()
-        for key in [k for k, ev in self._events.items() if not ev or ev[-1] <= now - self.window]:
-            del self._events[key]
-            self._quiet_until.pop(key, None)
 
 
 class ParticipationService:

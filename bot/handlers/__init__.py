@@ -21,6 +21,7 @@ from bot.handlers import (
     discussion,
     discussion_groups,
     errors,
+    flood,
     lessons,
     middleware,
     nudges,
@@ -45,6 +46,11 @@ COMMANDS: tuple[str, ...] = (
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add every handler to ``app`` in the order they must run."""
+    # Group -2: inbound flood control, before any bookkeeping or database work. Updates are
+    # counted as they arrive; one over its sender's budget gets at most one "slow down" note,
+    # then ApplicationHandlerStop ends it here.
+    flood.install(app)
+
     # Group -1: bookkeeping every update passes through first (who, which language, clock).
     # It never answers, so the feature handlers in group 0 still see the update.
     app.add_handler(TypeHandler(Update, middleware.track), group=-1)

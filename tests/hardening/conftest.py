@@ -1,0 +1,41 @@
+"""Fixtures for the hardening tests: the end-to-end bot, and a database dump to compare."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.storage.db import Database
+from tests.e2e.conftest import emulator, sinau, start_sinau
+
+__all__ = ["dump_database", "emulator", "sinau", "start_sinau"]
+
+Dump = dict[str, list[tuple[Any, ...]]]
+
+#: Bookkeeping the middleware writes for every update (who was seen when): not a change of state.
+VOLATILE = {"users": ("last_seen_at", "is_active", "first_name", "last_name", "username",
+                      "telegram_language")}
+
+
+async def dump_database(db: Database) -> Dump:
+    """Every row of every table, sorted, without the per-update bookkeeping columns."""
+    tables = [r[0] for r in await db.fetch_all(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "ORDER BY name")]
+    out: Dump = {}
+    for table in tables:
+        columns = [r[1] for r in await db.fetch_all(f"PRAGMA table_info({table})")]
+        keep = [c for c in columns if c not in VOLATILE.get(table, ())]
+        select = ", ".join(f'"{c}"' for c in keep)
+        rows = await db.fetch_all(f'SELECT {select} FROM "{table}"')
+        out[table] = sorted((tuple(r) for r in rows), key=repr)
+    return out
+
+
+def diff_dumps(before: Dump, after: Dump) -> dict[str, tuple[list[Any], list[Any]]]:
+    """Tables whose rows changed: (rows gone, rows new)."""
+    changed = {}
+    for table in sorted(set(before) | set(after)):
+        old, new = set(before.get(table, [])), set(after.get(table, []))
+        if old != new:
+            changed[table] = (sorted(old - new, key=repr), sorted(new - old, key=repr))
+    return changed
