@@ -12,8 +12,8 @@ from bot.content.loader import Catalogue, load_catalogue
 from bot.delivery.stats import DeliveryStats
 from bot.discussion import Discussion
 from bot.learning.service import LearningService
-from bot.safety import FloodGate
 from bot.privacy import PrivacyService
+from bot.safety import FloodGate
 from bot.scheduling.facts import LearningFacts
 from bot.scheduling.nudges import NudgeService
 from bot.scheduling.preferences import NudgePreferences
@@ -61,10 +61,10 @@ class Services:
     nudge_runner: NudgeRunner | None = field(default=None, init=False)
     # Group discussions: threads, participation, lesson and weekly prompts.
     discussion: Discussion = field(init=False)
-    # Inbound flood control: updates per person, checked first by bot.handlers.flood.
-    flood: FloodGate = field(init=False)
     # Personal data rights: /mydata export, /deleteme erasure, the retention purge.
     privacy: PrivacyService = field(init=False)
+    # Inbound flood control: updates per person, checked first by bot.handlers.flood.
+    flood: FloodGate = field(init=False)
 
     def __post_init__(self) -> None:
         """Build the nudge services on the opened database."""
@@ -82,12 +82,12 @@ class Services:
             weekday=self.settings.discussion.weekly_prompt_day,
             at=self.settings.discussion.weekly_prompt_time,
         )
-        self.flood = FloodGate(self.clock.now)
         self.privacy = PrivacyService(
             PrivacyRepository(self.db), self.clock,
             retention_months=self.settings.privacy.retention_months,
             staff_ids=self.settings.access.admin_ids,
         )
+        self.flood = FloodGate(self.clock.now)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock) -> Services:
