@@ -136,11 +136,12 @@ class PrivacyRepository:
     async def inactive_since(self, cutoff: datetime, *, keep: Sequence[int],
                              limit: int) -> list[int]:
         """Users not seen since ``cutoff`` who hold no staff role and are not in ``keep``."""
-        marks = ",".join("?" * len(keep)) or "NULL"
+        # `NOT IN (NULL)` is never true, so an empty list must leave the clause out.
+        spared = f" AND u.id NOT IN ({','.join('?' * len(keep))})" if keep else ""
         rows = await self._db.fetch_all(
             "SELECT u.id FROM users u WHERE u.last_seen_at < ?"
             " AND NOT EXISTS (SELECT 1 FROM roles r WHERE r.user_id = u.id)"
-            f" AND u.id NOT IN ({marks}) ORDER BY u.last_seen_at LIMIT ?",  # noqa: S608
+            f"{spared} ORDER BY u.last_seen_at LIMIT ?",  # noqa: S608 - placeholders only
             (to_epoch(cutoff), *keep, limit),
         )
         return [int(r["id"]) for r in rows]

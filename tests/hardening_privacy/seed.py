@@ -12,7 +12,7 @@ from bot.storage import Database, to_epoch
 
 
 async def seed_person(db: Database, uid: int, *, name: str, now: datetime,
-                      group_chat_id: int = -1_000_000_000_777) -> None:
+                      group_chat_id: int = -1_000_000_000_777, trainer: bool = True) -> None:
     """Give ``uid`` a row in every personal table (a trainer who also learns and posts)."""
     t = to_epoch(now)
     async with db.transaction() as conn:
@@ -62,9 +62,10 @@ async def seed_person(db: Database, uid: int, *, name: str, now: datetime,
         await conn.execute(
             "INSERT INTO nudge_ledger (user_id, local_date, status, planned_at, created_at)"
             " VALUES (?, '2026-01-05', 'sent', ?, ?)", (uid, t, t))
-        await conn.execute(
-            "INSERT OR REPLACE INTO roles (user_id, role, granted_by, granted_at)"
-            " VALUES (?, 'trainer', ?, ?)", (uid, uid, t))
+        if trainer:
+            await conn.execute(
+                "INSERT OR REPLACE INTO roles (user_id, role, granted_by, granted_at)"
+                " VALUES (?, 'trainer', ?, ?)", (uid, uid, t))
         await conn.execute(
             "INSERT INTO trainer_invites (code, created_by, created_at, used_by, used_at)"
             " VALUES (?, ?, ?, ?, ?)", (f"inv{uid}", uid, t, uid, t))
@@ -96,11 +97,11 @@ async def seed_person(db: Database, uid: int, *, name: str, now: datetime,
         cursor = await conn.execute(
             "INSERT INTO discussion_threads (chat_id, anchor_message_id, title, opened_by,"
             " created_at, last_activity_at) VALUES (?, ?, 'Pelayanan prima', ?, ?, ?)"
-            " RETURNING id", (group_chat_id, uid % 100000, uid, t, t))
+            " RETURNING id", (group_chat_id, uid % 100000 + 700_000, uid, t, t))
         thread = (await cursor.fetchone())[0]
         await cursor.close()
         await conn.execute(
             "INSERT INTO discussion_posts (thread_id, chat_id, message_id, user_id,"
             " created_at) VALUES (?, ?, ?, ?, ?)",
-            (thread, group_chat_id, uid % 100000 + 1, uid, t))
+            (thread, group_chat_id, uid % 100000 + 800_000, uid, t))
         # nudge_schedules comes from the users trigger.
