@@ -1,4 +1,4 @@
-"""/stats (figures and charts, ``st:``) and /export (XLSX + CSV for the BKPSDM, ``ex:``)."""
+"""/stats (figures and charts, ``ts:``) and /export (XLSX + CSV for the BKPSDM, ``ex:``)."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ async def _send_stats(update: Update, context: SinauContext, cohort: Cohort) -> 
     )
     await _send_photo(update, context, png, "completion.png",
                       [[InlineKeyboardButton(context.t("stats.btn_weekly"),
-                                             callback_data=f"st:w:{cohort.id}")]])
+                                             callback_data=f"ts:w:{cohort.id}")]])
 
 
 async def _send_photo(update: Update, context: SinauContext, png: bytes, name: str,
@@ -101,14 +101,14 @@ async def stats_command(update: Update, context: SinauContext) -> None:
     """/stats [cohort id]: the figures of a cohort and a completion chart."""
     cohort = await _cohort_from_args(context)
     if cohort is None:
-        await _pick(update, context, "st:c", "stats.pick")
+        await _pick(update, context, "ts:c", "stats.pick")
         return
     await _send_stats(update, context, cohort)
 
 
 @require_role("trainer")
 async def on_stats_button(update: Update, context: SinauContext) -> None:
-    """``st:c:<id>`` shows a cohort's stats; ``st:w:<id>`` / ``st:p:<id>`` send a chart."""
+    """``ts:c:<id>`` shows a cohort's stats; ``ts:w:<id>`` / ``ts:p:<id>`` send a chart."""
     query = update.callback_query
     if query is None:
         return
@@ -131,7 +131,7 @@ async def on_stats_button(update: Update, context: SinauContext) -> None:
             title=context.t("stats.chart_completion", name=cohort.name),
             axis=context.t("stats.axis_percent"),
         )
-        other = ("stats.btn_weekly", f"st:w:{cohort.id}")
+        other = ("stats.btn_weekly", f"ts:w:{cohort.id}")
     else:
         weekly = await context.services.training.stats.weekly(cohort.id)
         png = await asyncio.to_thread(
@@ -141,7 +141,7 @@ async def on_stats_button(update: Update, context: SinauContext) -> None:
             title=context.t("stats.chart_weekly", name=cohort.name),
             axis=context.t("stats.axis_members"),
         )
-        other = ("stats.btn_completion", f"st:p:{cohort.id}")
+        other = ("stats.btn_completion", f"ts:p:{cohort.id}")
     await _send_photo(update, context, png, "chart.png",
                       [[InlineKeyboardButton(context.t(other[0]), callback_data=other[1])]])
 
