@@ -93,14 +93,18 @@ def _run(settings: Settings) -> int:
                         "config error: telegram.webhook_url (SINAU_TELEGRAM__WEBHOOK_URL) "
                         "is required in webhook mode"
                     )
-                app.run_webhook(
-                    listen=settings.telegram.webhook_listen,
-                    port=settings.telegram.webhook_port,
-                    url_path=settings.telegram.webhook_path,
-                    webhook_url=settings.telegram.webhook_url,
-                    secret_token=secret.get_secret_value() if secret else None,
-                    allowed_updates=Update.ALL_TYPES,
-                )
+                from bot.webhook import body_limit
+
+                # PTB's webhook server has no body-size setting: bot.webhook adds one.
+                with body_limit():
+                    app.run_webhook(
+                        listen=settings.telegram.webhook_listen,
+                        port=settings.telegram.webhook_port,
+                        url_path=settings.telegram.webhook_path,
+                        webhook_url=settings.telegram.webhook_url,
+                        secret_token=secret.get_secret_value() if secret else None,
+                        allowed_updates=Update.ALL_TYPES,
+                    )
             else:
                 app.run_polling(
                     allowed_updates=Update.ALL_TYPES,
