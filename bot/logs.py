@@ -9,6 +9,15 @@ REDACTED = "[REDACTED]"
 _TOKEN_SHAPE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
 
 
+def scrub(text: str) -> str:
+    """``text`` with anything shaped like a bot token replaced, for texts that are stored.
+
+    Error descriptions reach the database (delivery outcomes) and python-telegram-bot changes
+    their letter case, so the token's shape is matched, not its exact spelling.
+    """
+    return _TOKEN_SHAPE.sub(REDACTED, text)
+
+
 class TokenRedactor(logging.Filter):
     """Replace the bot token (and anything shaped like a token) in every record."""
 

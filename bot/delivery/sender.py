@@ -30,6 +30,7 @@ from telegram.ext import ExtBot
 from bot.delivery.limiter import retry_after_seconds
 from bot.delivery.models import DeliveryResult, OutgoingMessage
 from bot.delivery.stats import DeliveryStats
+from bot.logs import scrub
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class BulkSender:
                 self.stats.count(message.kind, blocked=1)
                 if message.chat_id > 0 and self._on_blocked is not None:
                     await self._on_blocked(message.chat_id)
-                return DeliveryResult("blocked", error=exc.message, retries=retries)
+                return DeliveryResult("blocked", error=scrub(exc.message), retries=retries)
             except RetryAfter as exc:
                 # The limiter already waited and retried; keep the message and keep waiting.
                 if retries >= self.max_retries * 4:
@@ -110,7 +111,7 @@ class BulkSender:
                 if not repeatable and message.at_most_once:
                     logger.warning("send to %s uncertain: %s", message.chat_id, exc.message)
                     self.stats.count(message.kind, uncertain=1)
-                    return DeliveryResult("uncertain", error=exc.message, retries=retries)
+                    return DeliveryResult("uncertain", error=scrub(exc.message), retries=retries)
                 if retries >= self.max_retries:
                     return self._failed(message, exc, retries)
                 retries += 1
@@ -127,7 +128,7 @@ class BulkSender:
     ) -> DeliveryResult:
         logger.warning("send to %s failed: %s", message.chat_id, exc.message)
         self.stats.count(message.kind, failed=1)
-        return DeliveryResult("failed", error=exc.message, retries=retries)
+        return DeliveryResult("failed", error=scrub(exc.message), retries=retries)
 
     async def _call(self, message: OutgoingMessage) -> Message:
         if message.document is not None:
