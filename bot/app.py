@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -126,6 +127,9 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Sina
         raise ConfigError(
             "config error: telegram.token (SINAU_TELEGRAM__TOKEN) is required to run the bot"
         )
+    # Opt in to python-telegram-bot's coming duration type (timedelta) now: without it, every
+    # RetryAfter it builds warns of the change. bot.delivery reads either form.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     api = settings.telegram.api_url
     poll_timeout = settings.telegram.poll_timeout
     app: SinauApp = (

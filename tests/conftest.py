@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,10 @@ import pytest
 
 from bot.config import Settings
 from bot.storage import Database
+
+# python-telegram-bot warns on every RetryAfter unless its coming timedelta durations are opted
+# into; the bot opts in (bot.app), and so do tests that build a Bot themselves.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 TEST_TOKEN = "123456789:AAH-test-token-for-sinau-000000000"
 
