@@ -13,6 +13,7 @@ __all__ = [
     "DeliveryResult",
     "DeliveryStatus",
     "Document",
+    "Media",
     "OutgoingMessage",
     "Sender",
 ]
@@ -41,6 +42,14 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
+class Media:
+    """A photo or document Telegram already has, sent again by its ``file_id``."""
+
+    kind: Literal["photo", "document"]
+    file_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingMessage:
     """One message for one chat, as a service describes it.
 
@@ -54,6 +63,7 @@ class OutgoingMessage:
     kind: str = "nudge"
     buttons: tuple[tuple[Button, ...], ...] = ()
     document: Document | None = None
+    media: Media | None = None
     disable_notification: bool = False
     message_thread_id: int | None = None
     at_most_once: bool = True

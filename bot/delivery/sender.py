@@ -131,6 +131,19 @@ class BulkSender:
         return DeliveryResult("failed", error=scrub(exc.message), retries=retries)
 
     async def _call(self, message: OutgoingMessage) -> Message:
+        if message.media is not None:
+            send = (self._bot.send_photo if message.media.kind == "photo"
+                    else self._bot.send_document)
+            return await send(  # type: ignore[operator]
+                message.chat_id,
+                message.media.file_id,
+                caption=message.text or None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup(message),
+                disable_notification=message.disable_notification,
+                message_thread_id=message.message_thread_id,
+                rate_limit_args=BULK,
+            )
         if message.document is not None:
             return await self._bot.send_document(
                 message.chat_id,

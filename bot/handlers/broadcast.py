@@ -1,67 +1,30 @@
 """/broadcast: compose, choose the audience, preview, send or schedule, cancel (``bc:``).
 
-Sending runs as an Application task through the bulk sender (the one rate-limited path); the
-trainer's preview message becomes the progress message, edited at most every 3 seconds and only
-when its text changed, and a final report follows. A JobQueue tick starts scheduled broadcasts
-when due and resumes, after a restart, the ones that were sending.
+The trainer's preview message becomes the progress message; sending itself lives in
+``broadcast_delivery``.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application
+from telegram import InlineKeyboardMarkup, Update
 
-from bot.content.render import render_markdown
 from bot.context import SinauContext
-from bot.delivery.models import Button, DeliveryResult, OutgoingMessage
-from bot.delivery.sender import BULK, BulkSender, markup
 from bot.handlers.auth import require_role
+from bot.handlers.broadcast_delivery import button_rows, progress_text, start_broadcast
 from bot.handlers.cohorts import show_menu
-from bot.i18n import SafeHtml, choose_language, t
-from bot.storage.broadcasts import Broadcast, Recipient
-from bot.training.broadcasts import Progress, schedule_time
+from bot.i18n import SafeHtml
+from bot.storage.broadcasts import Broadcast
+from bot.training.broadcasts import schedule_time
 
 logger = logging.getLogger(__name__)
 
-TICK_JOB = "broadcasts-tick"
-TICK_SECONDS = 2.0
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 
-App = Application[Any, Any, Any, Any, Any, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class MediaMessage(OutgoingMessage):
-    """A broadcast photo or document, sent again by the file_id Telegram gave the trainer."""
-
-    media: str = "photo"
-    file_id: str = ""
-
-
-class BroadcastSender(BulkSender):
-    """The bulk sender, also able to send a photo or document by file_id."""
-
-    async def _call(self, message: OutgoingMessage) -> Message:
-        if isinstance(message, MediaMessage):
-            send = self._bot.send_photo if message.media == "photo" else self._bot.send_document
-            return await send(  # type: ignore[operator]
-                message.chat_id, message.file_id, caption=message.text or None,
-                reply_markup=markup(message), message_thread_id=message.message_thread_id,
-                rate_limit_args=BULK,
-            )
-        return await super()._call(message)
-
-
-def _kb(*rows: list[tuple[str, str]]) -> list[list[InlineKeyboardButton]]:
-    return [[InlineKeyboardButton(text, callback_data=data) for text, data in row]
-            for row in rows if row]
 
 
 # ---------------------------------------------------------------------------- composing
@@ -80,7 +43,7 @@ async def broadcast_command(update: Update, context: SinauContext) -> None:
     draft = await training.broadcasts.new_draft(sender.id, context.lang)
     await training.prompts.ask(sender.id, "bc_content", str(draft.id))
     await message.reply_text(context.t("broadcast.ask_content"), reply_markup=InlineKeyboardMarkup(
-        _kb([(context.t("broadcast.btn_lesson"), f"bc:lc:{draft.id}")],
+        button_rows([(context.t("broadcast.btn_lesson"), f"bc:lc:{draft.id}")],
             [(context.t("broadcast.btn_cancel"), f"bc:x:{draft.id}")])))
 
 
@@ -125,7 +88,7 @@ async def _audience_view(context: SinauContext, bid: int) -> tuple[str, Any]:
     rows += [[(context.t("broadcast.btn_group", name=c.name), f"bc:au:{bid}:g:{c.id}")]
              for c in cohorts[:20] if c.group_chat_id is not None]
     rows.append([(context.t("broadcast.btn_cancel"), f"bc:x:{bid}")])
-    return context.t("broadcast.ask_audience"), _kb(*rows)
+    return context.t("broadcast.ask_audience"), button_rows(*rows)
 
 
 def _body(context: SinauContext, draft: Broadcast) -> str:
@@ -157,7 +120,7 @@ async def _preview(context: SinauContext, draft: Broadcast, count: int) -> tuple
     body = _body(context, draft)
     room = TEXT_LIMIT - len(head) - 10
     text = SafeHtml(head + (body if len(body) <= room else "…"))
-    rows = _kb([(context.t("broadcast.btn_send"), f"bc:go:{draft.id}")],
+    rows = button_rows([(context.t("broadcast.btn_send"), f"bc:go:{draft.id}")],
                [(context.t("broadcast.btn_in_hour"), f"bc:sc:{draft.id}:h"),
                 (context.t("broadcast.btn_tomorrow"), f"bc:sc:{draft.id}:m")],
                [(context.t("broadcast.btn_cancel"), f"bc:x:{draft.id}")])
@@ -187,7 +150,7 @@ async def on_button(update: Update, context: SinauContext) -> None:
         await query.answer()
         rows = [[(c.title.get(context.lang), f"bc:lc:{bid}:{c.key}")] for c in catalogue]
         rows.append([(context.t("broadcast.btn_cancel"), f"bc:x:{bid}")])
-        await show_menu(update, context.t("broadcast.pick_course"), _kb(*rows))
+        await show_menu(update, context.t("broadcast.pick_course"), button_rows(*rows))
     elif action == "lc" and len(parts) == 4 and catalogue.course(parts[3]) is not None:
         course = catalogue.course(parts[3])
         assert course is not None
@@ -195,8 +158,8 @@ async def on_button(update: Update, context: SinauContext) -> None:
         rows = [[(lesson.title.get(context.lang), f"bc:ls:{bid}:{course.key}:{i}")]
                 for i, lesson in enumerate(course.lessons)]
         rows.append([(context.t("broadcast.btn_cancel"), f"bc:x:{bid}")])
-        await show_menu(update, context.t("broadcast.pick_lesson",
-                                          course=course.title.get(context.lang)), _kb(*rows))
+        title = context.t("broadcast.pick_lesson", course=course.title.get(context.lang))
+        await show_menu(update, title, button_rows(*rows))
     elif action == "ls" and len(parts) == 5 and parts[4].isdigit():
         course = catalogue.course(parts[3])
         index = int(parts[4])
@@ -258,13 +221,13 @@ async def _confirm(update: Update, context: SinauContext, draft: Broadcast,
         await query.answer(context.t("common.expired_button"))
         return
     await query.answer()
-    cancel = _kb([(context.t("broadcast.btn_cancel"), f"bc:x:{draft.id}")])
+    cancel = button_rows([(context.t("broadcast.btn_cancel"), f"bc:x:{draft.id}")])
     if at is not None:
         when = at.astimezone(services.settings.zone).strftime("%d-%m-%Y %H:%M")
         await show_menu(update, context.t("broadcast.scheduled", id=draft.id, when=when,
                                           count=count), cancel)
         return
-    await show_menu(update, _progress_text(context.lang, await services.training.broadcasts
+    await show_menu(update, progress_text(context.lang, await services.training.broadcasts
                                            .progress(draft.id)), cancel)
     start_broadcast(context.application, draft.id)
 
@@ -286,153 +249,3 @@ async def _cancel(update: Update, context: SinauContext, bid: int) -> None:
     await context.services.training.prompts.close(sender.id)
     key = "broadcast.cancelled_draft" if found.state == "draft" else "broadcast.cancelled"
     await show_menu(update, context.t(key, id=bid), [])
-
-
-# ---------------------------------------------------------------------------- sending
-
-
-def _progress_text(lang: str, progress: Progress) -> SafeHtml:
-    return t(lang, "broadcast.progress", id=progress.broadcast_id, sent=progress.sent,
-             failed=progress.failed, blocked=progress.blocked, remaining=progress.remaining)
-
-
-def _report_text(lang: str, progress: Progress) -> SafeHtml:
-    text = t(lang, "broadcast.report", id=progress.broadcast_id, sent=progress.sent,
-             failed=progress.failed, blocked=progress.blocked, uncertain=progress.uncertain,
-             cancelled=progress.cancelled)
-    if progress.uncertain:
-        text = SafeHtml(text + "\n\n" + t(lang, "broadcast.uncertain_note",
-                                          count=progress.uncertain))
-    return text
-
-
-def outgoing(services: Any, broadcast: Broadcast, recipient: Recipient) -> OutgoingMessage:
-    """The message one recipient gets (a lesson is rendered in the learner's language)."""
-    if broadcast.content_kind in ("photo", "document"):
-        return MediaMessage(chat_id=recipient.chat_id, text=broadcast.text or "",
-                            kind="broadcast", media=broadcast.content_kind,
-                            file_id=broadcast.file_id or "")
-    if broadcast.content_kind != "lesson":
-        return OutgoingMessage(chat_id=recipient.chat_id, text=broadcast.text or "",
-                               kind="broadcast")
-    lang = (choose_language(recipient.language, recipient.telegram_language)
-            if recipient.user_id is not None else broadcast.lang)
-    catalogue = services.catalogue
-    course = catalogue.course(broadcast.course_key or "")
-    lesson = catalogue.lesson(broadcast.course_key or "", broadcast.lesson_key or "")
-    if course is None or lesson is None:  # removed by an upload since: send the hint only
-        return OutgoingMessage(chat_id=recipient.chat_id, text=t(lang, "broadcast.lesson_hint"),
-                               kind="broadcast")
-    text = t(lang, "broadcast.lesson_message", title=lesson.title.get(lang),
-             course=course.title.get(lang), card=SafeHtml(render_markdown(lesson.cards[0].get(
-                 lang))))
-    if recipient.user_id is None:
-        # In a group the learner buttons do not apply; point at the private chat instead.
-        return OutgoingMessage(chat_id=recipient.chat_id, kind="broadcast",
-                               text=text + "\n\n" + t(lang, "broadcast.lesson_hint"))
-    return OutgoingMessage(
-        chat_id=recipient.chat_id, text=text, kind="broadcast",
-        buttons=((Button(t(lang, "broadcast.btn_open_lesson"), f"crs:pick:{course.key}"),),),
-    )
-
-
-def start_broadcast(app: App, broadcast_id: int) -> None:
-    """Run the broadcast as an Application task (no-op if it already runs here)."""
-    services = app.bot_data.services
-    if services is None or services.training.broadcasts.is_running(broadcast_id):
-        return
-    app.create_task(_run(app, broadcast_id), name=f"broadcast-{broadcast_id}")
-
-
-async def _run(app: App, broadcast_id: int) -> None:
-    services = app.bot_data.services
-    service = services.training.broadcasts
-    broadcast = await service.repo.get(broadcast_id)
-    if broadcast is None:
-        return
-    sender = BroadcastSender(
-        app.bot, services.delivery_stats,
-        on_blocked=lambda user_id: services.users.set_active(user_id, False),
-        max_retries=services.settings.delivery.max_retries,
-    )
-    lang = broadcast.lang
-    shown = {"text": ""}
-
-    async def send(b: Broadcast, recipient: Recipient) -> DeliveryResult:
-        return await sender.send(outgoing(services, b, recipient))
-
-    async def on_progress(progress: Progress) -> None:
-        text = _progress_text(lang, progress)
-        if text == shown["text"]:
-            return  # Telegram answers "message is not modified" to an identical edit
-        shown["text"] = text
-        await _edit(app, broadcast, text, _kb([(t(lang, "broadcast.btn_cancel"),
-                                                f"bc:x:{broadcast_id}")]))
-
-    try:
-        final = await service.run(broadcast_id, send, on_progress=on_progress,
-                                  should_stop=lambda: not app.running)
-    except Exception:
-        logger.exception("broadcast %d stopped by an error; it resumes on the next tick",
-                         broadcast_id)
-        return
-    if final is None:
-        return
-    report = _report_text(lang, final)
-    await _edit(app, broadcast, report, None)
-    if broadcast.progress_chat_id is not None:
-        try:
-            await app.bot.send_message(broadcast.progress_chat_id, report)
-        except TelegramError as exc:
-            logger.warning("could not send the report of broadcast %d: %s", broadcast_id, exc)
-
-
-async def _edit(app: App, broadcast: Broadcast, text: str, rows: Any) -> None:
-    if broadcast.progress_chat_id is None or broadcast.progress_message_id is None:
-        return
-    try:
-        await app.bot.edit_message_text(
-            text, chat_id=broadcast.progress_chat_id, message_id=broadcast.progress_message_id,
-            reply_markup=InlineKeyboardMarkup(rows) if rows else None,
-        )
-    except BadRequest as exc:
-        if "not modified" not in str(exc):
-            logger.info("progress of broadcast %d not edited: %s", broadcast.id, exc)
-    except TelegramError as exc:
-        logger.info("progress of broadcast %d not edited: %s", broadcast.id, exc)
-
-
-async def broadcast_tick(context: SinauContext) -> None:
-    """The periodic job: start due scheduled broadcasts and resume interrupted ones."""
-    services = context.bot_data.services
-    if services is None or not context.application.running:
-        return
-    service = services.training.broadcasts
-    await service.start_due()
-    for broadcast_id in await service.to_run():
-        start_broadcast(context.application, broadcast_id)
-
-
-async def install(app: App) -> None:
-    """post_init: report sends a crash left uncertain, then tick to resume and schedule."""
-    services = app.bot_data.services
-    service = services.training.broadcasts
-    for broadcast_id, count in (await service.recover()).items():
-        found = await service.repo.get(broadcast_id)
-        if found is None or found.progress_chat_id is None:
-            continue
-        try:
-            await app.bot.send_message(found.progress_chat_id, t(
-                found.lang, "broadcast.uncertain_note", count=count))
-            await service.repo.mark_uncertain_reported(broadcast_id)
-        except TelegramError as exc:
-            logger.warning("could not report uncertain sends of %d: %s", broadcast_id, exc)
-    if app.job_queue is None:
-        logger.warning("no job queue: scheduled broadcasts will not start")
-        return
-    app.job_queue.run_repeating(
-        broadcast_tick, interval=TICK_SECONDS, first=0.5, name=TICK_JOB,
-        # One tick at a time; ticks missed while the loop was busy collapse into one, and a
-        # late tick still runs (the default 1 s grace would silently drop it).
-        job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
-    )

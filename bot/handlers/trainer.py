@@ -214,14 +214,14 @@ async def clear_staff_menu(bot: Any, user_id: int) -> None:
 
 async def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """post_init: uploaded packs, prompts, the onboarding hook, broadcasts, staff menus."""
-    from bot.handlers import broadcast, upload
+    from bot.handlers import broadcast_delivery, upload
 
     services = app.bot_data.services
     training = services.training
     upload.swap_catalogue(services, upload.uploader(services).merge_stored(services.catalogue))
     await training.prompts.load()
     training.stats.use_catalogue(lambda: services.catalogue)
-    await broadcast.install(app)
+    await broadcast_delivery.install(app)
 
     async def hook(user: User) -> None:
         await join_after_onboarding(services, user)
