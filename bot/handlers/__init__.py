@@ -131,6 +131,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, common.unknown_command)
     )
+    # ... and a button press no pattern above claims (forged data, a retired button) is
+    # answered "expired", so every callback query gets its one answer.
+    app.add_handler(CallbackQueryHandler(common.unknown_button))
 
     # Group 1: after onboarding answered /start, act on a trainer or cohort invite payload.
     app.add_handlers(trainer_tools.late_handlers(), group=1)

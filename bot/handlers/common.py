@@ -1,4 +1,4 @@
-"""Commands every user has: /help, and the answer to an unknown command."""
+"""Commands every user has: /help, and the answers to an unknown command or button."""
 
 from __future__ import annotations
 
@@ -22,3 +22,9 @@ async def unknown_command(update: Update, context: SinauContext) -> None:
     """Point at /help when a command is not known."""
     if update.effective_message is not None:
         await update.effective_message.reply_text(context.t("common.unknown_command"))
+
+
+async def unknown_button(update: Update, context: SinauContext) -> None:
+    """Answer a press no handler claims (forged or from an old version), so it stops spinning."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(context.t("common.expired_button"))
