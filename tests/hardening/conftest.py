@@ -11,9 +11,10 @@ __all__ = ["dump_database", "emulator", "sinau", "start_sinau"]
 
 Dump = dict[str, list[tuple[Any, ...]]]
 
-#: Bookkeeping the middleware writes for every update (who was seen when): not a change of state.
+#: Bookkeeping written for every update (who or which chat was seen when): not a change.
 VOLATILE = {"users": ("last_seen_at", "is_active", "first_name", "last_name", "username",
-                      "telegram_language")}
+                      "telegram_language"),
+            "chats": ("updated_at", "title")}
 
 
 async def dump_database(db: Database) -> Dump:

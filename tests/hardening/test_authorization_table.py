@@ -1,0 +1,306 @@
+"""Who may use what: every registered command and callback prefix, for every kind of person.
+
+The rows are read from the Application's handlers, so a new command or button area that is
+not in this table fails the test until someone decides who may use it. Each cell is played
+through the emulator: "A" (allowed) means the bot does the thing (a reply, an edit or a
+change in the database that is not a refusal); "R" (refused) means a polite refusal or
+silence, and not a single row changed in any table.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from bot.i18n import LANGUAGES, t
+from bot.sandbox.emulator import BotApiEmulator, FakeChat, FakeUser
+from tests.conftest import TEST_TOKEN
+from tests.e2e.harness import Message, Sinau, button_data
+from tests.e2e.learner import data_of, onboard, text, with_data
+from tests.hardening.conftest import diff_dumps, dump_database
+from tests.hardening.registry import registered_commands, registered_patterns
+
+ROLES = ("stranger", "learner", "trainer", "admin", "group_member", "group_admin")
+# stranger: never sent /start; learner: onboarded; trainer and admin: Sinau staff (onboarded
+# learners too); group_member and group_admin: a plain member and a Telegram administrator
+# of the cohort's discussion group (not Sinau staff), acting in that group. Cells: S L T A M G.
+
+#: command -> (arguments, expected per role).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "start": ("", "AAAAAA"),
+    "help": ("", "AAAAAA"),
+    "learn": ("", "RAAARR"),
+    "courses": ("", "RAAARR"),
+    "review": ("", "RAAARR"),
+    "progress": ("", "RAAARR"),
+    "settings": ("", "RAAARR"),
+    "pause": ("", "RAAARR"),
+    "stop_nudges": ("", "RAAARR"),
+    "resume": ("", "RAAARR"),
+    "privacy": ("", "AAAAAA"),
+    "mydata": ("", "AAAARR"),
+    "deleteme": ("", "AAAARR"),
+    "verify": ("ABCD-1234", "AAAAAA"),
+    "grant": ("{spare}", "RRRARR"),
+    "revoke": ("{spare}", "RRRARR"),
+    "trainer": ("", "RRAARR"),
+    "linkgroup": ("{cohort}", "RRAARR"),
+    "cohort": ("", "RRAARR"),
+    "stats": ("", "RRAARR"),
+    "export": ("", "RRAARR"),
+    "broadcast": ("", "RRAARR"),
+    "upload": ("", "RRAARR"),
+    "discuss": ("Topik uji", "RRRRAA"),
+    "threads": ("", "RRRRAA"),
+    "summary": ("", "RRRRAA"),
+    "best": ("", "RRRRRA"),
+    "close": ("", "RRRRRA"),
+    "group_settings": ("", "RRRRRA"),
+}
+
+#: callback pattern -> (where a real button with that prefix comes from, expected per role).
+#: Self-service buttons (a course choice, settings, pausing reminders, showing progress) act on
+#: the presser's own account, so any onboarded person may press them; buttons bound to someone's
+#: session, draft or group (a lesson page, a quiz answer, a broadcast, group settings) only work
+#: for that someone.
+#: Sources: "learner:/cmd" = a button on the learner's reply to /cmd, likewise for "trainer"
+#: and "group_admin"; "forged:data" = data nobody was shown.
+CALLBACKS: dict[str, tuple[str, str]] = {
+    "^ob:": ("forged:ob:language:id", "RRRRRR"),  # only someone still onboarding may press
+    "^learn:go$": ("learner:/start", "RAAARR"),
+    "^crs:": ("learner:/courses", "RAAARR"),
+    "^ls:": ("learner:/learn", "RARRRR"),
+    "^qz:": ("learner:quiz", "RARRRR"),
+    "^rv:": ("forged:rv:a:1:0", "RRRRRR"),  # no review is due in this world
+    "^pg:": ("forged:pg:show", "RAAARR"),
+    "^st:": ("learner:/settings", "RAAARR"),
+    "^nz:": ("learner:/settings nz:", "RAAARR"),
+    # "Cancel" carries no owner: anyone known gets "nothing was deleted", and nothing is.
+    "^pv:": ("learner:/deleteme pv:keep", "RAAARR"),
+    "^ch:": ("trainer:/cohort", "RRAARR"),
+    "^ts:": ("trainer:/stats", "RRAARR"),
+    "^ex:": ("trainer:/export", "RRAARR"),
+    "^bc:": ("trainer:/broadcast", "RRARRR"),
+    "^ds:": ("group_admin:/group_settings", "RRRRRA"),
+    "*": ("forged:zz:nothing", "RRRRRR"),  # no handler claims it: "expired" for everyone
+}
+
+REFUSAL_KEYS = ("auth.refused", "common.expired_button", "onboarding.start_first",
+                "discussion.only_in_group", "discussion.managers_only",
+                "common.unknown_command", "privacy.private_only")
+
+
+def refusals() -> set[str]:
+    """Every refusal text, in both languages, as the emulator shows it (tags stripped)."""
+    import re
+
+    return {re.sub(r"<[^>]+>", "", str(t(lang, key))).replace("&lt;", "<").replace(
+        "&gt;", ">").replace("&amp;", "&") for lang in LANGUAGES for key in REFUSAL_KEYS}
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    """The strict emulator, flood limits off (test_flooding covers them)."""
+    emu = BotApiEmulator(token=TEST_TOKEN, flood_limits=False)
+    await emu.start()
+    yield emu
+    await emu.stop()
+
+
+@dataclass
+class Cast:
+    """The people and the group of the table."""
+
+    sinau: Sinau
+    learner: FakeUser
+    trainer: FakeUser
+    admin: FakeUser
+    member: FakeUser
+    group_admin: FakeUser
+    spare: FakeUser
+    group: FakeChat
+    cohort_id: int
+    strangers: int = 0
+
+    def person(self, role: str) -> FakeUser:
+        """The user playing ``role`` (a new stranger every time: /start would spend one)."""
+        if role == "stranger":
+            self.strangers += 1
+            return self.sinau.user(f"Asing {self.strangers}", language_code="id")
+        return {"learner": self.learner, "trainer": self.trainer, "admin": self.admin,
+                "group_member": self.member, "group_admin": self.group_admin}[role]
+
+    def chat(self, role: str, user: FakeUser) -> FakeChat:
+        """Where the role acts: the group for group roles, else their private chat."""
+        return self.group if role.startswith("group_") else self.sinau.emu.chat(user)
+
+
+async def cast_of(start_sinau: Any, emulator: BotApiEmulator) -> Cast:
+    """Start the bot with an admin; a trainer, a learner, a cohort group and its members."""
+    admin = emulator.add_user("Admin", username="admin_tabel")
+    sinau: Sinau = await start_sinau(access={"admin_ids": [admin.id]},
+                                     delivery={"pacing": False})
+    # Who may do what, not how fast: no per-person or per-group budget gets in the way.
+    sinau.services.flood.rate.limit = 1_000_000
+    sinau.services.discussion.commands.limit = 1_000_000
+    trainer, learner = sinau.user("Tari"), sinau.user("Sari")
+    member, group_admin, spare = sinau.user("Gina"), sinau.user("Galih"), sinau.user("Cadang")
+    await sinau.send(spare, "/start")
+    for person in (admin, trainer, learner):
+        await onboard(sinau, person, "id")
+    await sinau.send(admin, f"/grant {trainer.id}")
+    await sinau.send(trainer, "/cohort new Angkatan Tabel")
+    cohort = (await sinau.services.training.cohorts.list())[0]
+    group = emulator.create_group("Diskusi Tabel", members=[member, trainer],
+                                  admins=[group_admin], with_bot=False)
+    await emulator.add_bot_to_group(group, group_admin)
+    await sinau.settle()
+    await sinau.send(trainer, f"/linkgroup {cohort.id}", chat=group)
+    # Background ticks (nudges, weekly prompts) write on their own schedule: hold them, so a
+    # row that changed during a cell changed because of that cell.
+    assert sinau.app is not None and sinau.app.job_queue is not None
+    sinau.app.job_queue.scheduler.pause()
+    return Cast(sinau, learner, trainer, admin, member, group_admin, spare, group, cohort.id)
+
+
+@dataclass
+class Seen:
+    """What the bot showed in the chats a cell can touch."""
+
+    messages: dict[int, dict[int, Message]]
+
+
+def _look(cast: Cast, chats: list[Any]) -> Seen:
+    emu = cast.sinau.emu
+    return Seen({emu.chat(c).id: {m["message_id"]: m for m in emu.messages(c)} for c in chats})
+
+
+def _said(before: Seen, after: Seen) -> list[str]:
+    """Texts of new bot messages and of bot messages whose text or buttons changed."""
+    out = []
+    for chat_id, now in after.messages.items():
+        old = before.messages.get(chat_id, {})
+        for mid, message in now.items():
+            if mid not in old or (text(old[mid]), button_data(old[mid])) != (
+                    text(message), button_data(message)):
+                out.append(text(message) or "<media>")
+    return out
+
+
+async def _button_source(cast: Cast, source: str) -> tuple[str, FakeUser | None, int | None]:
+    """(data, owner, message id) of a real button named by ``source`` (or forged data)."""
+    sinau = cast.sinau
+    if source.startswith("forged:"):
+        return source.removeprefix("forged:"), None, None
+    who, _, what = source.partition(":")
+    owner = {"learner": cast.learner, "trainer": cast.trainer,
+             "group_admin": cast.group_admin}[who]
+    chat = cast.group if who == "group_admin" else None
+    if what == "quiz":
+        card = with_data(await sinau.send(owner, "/learn"), "ls:")
+        while "ls:q:" not in "".join(button_data(card)):
+            await sinau.press(owner, card, data=data_of(card, "ls:n:"))
+            card = sinau.message(owner, card["message_id"])
+        sent = await sinau.press(owner, card, data=data_of(card, "ls:q:"))
+        message = with_data(sent, "qz:")
+        return data_of(message, "qz:"), owner, message["message_id"]
+    command, _, prefix = what.partition(" ")
+    sent = await sinau.send(owner, command, chat=chat)
+    if prefix == "nz:":
+        settings = with_data(sent, "st:")
+        opener = next(d for d in button_data(settings) if "nz" in d or "nudge" in d)
+        await sinau.press(owner, settings, data=opener)
+        sent = [sinau.message(owner, settings["message_id"])]
+    wanted = prefix or _prefix_of(command, sent)
+    message = with_data(sent, wanted)
+    return data_of(message, wanted), owner, message["message_id"]
+
+
+def _prefix_of(command: str, sent: list[Message]) -> str:
+    for message in sent:
+        for data in button_data(message):
+            return data.split(":")[0] + ":"
+    raise AssertionError(f"{command} showed no button: {[text(m) for m in sent]}")
+
+
+async def _play_command(cast: Cast, role: str, name: str, args: str) -> tuple[str, Any]:
+    user = cast.person(role)
+    chat = cast.chat(role, user)
+    if role == "stranger":  # known to the bot (seen once), never /start-ed
+        await cast.sinau.send(user, "halo")
+    words = args.format(spare=cast.spare.id, cohort=cast.cohort_id)
+    before_db = await dump_database(cast.sinau.services.db)
+    before = _look(cast, [chat, user])
+    await cast.sinau.send(user, f"/{name} {words}".strip(), chat=chat)
+    return await _verdict(cast, before_db, before, _look(cast, [chat, user]), [])
+
+
+async def _play_press(cast: Cast, role: str, data: str, owner: FakeUser | None,
+                      message_id: int | None) -> tuple[str, Any]:
+    sinau = cast.sinau
+    user = cast.person(role)
+    chat = cast.chat(role, user)
+    if role == "stranger":
+        await sinau.send(user, "halo")
+    if owner is not user or message_id is None:
+        # Someone else's button (or forged data): pressed on the latest bot message they see.
+        shown = sinau.emu.messages(chat)
+        message_id = shown[-1]["message_id"] if shown else 1
+    before_db = await dump_database(sinau.services.db)
+    before = _look(cast, [chat, user])
+    query = await sinau.emu.forge_callback(user, chat, message_id, data)
+    await sinau.settle()
+    answers = [a for a in sinau.emu.callback_answers if a["callback_query_id"] == query]
+    assert len(answers) == 1, f"{role} {data}: answered {len(answers)} times"
+    answer = [answers[0]["text"]] if answers[0]["text"] else []
+    return await _verdict(cast, before_db, before, _look(cast, [chat, user]), answer)
+
+
+async def _verdict(cast: Cast, before_db: Any, before: Seen, after: Seen,
+                   answers: list[str]) -> tuple[str, Any]:
+    changed = diff_dumps(before_db, await dump_database(cast.sinau.services.db))
+    said = _said(before, after) + answers
+    did = [s for s in said if s not in refusals()]
+    return ("A" if did or changed else "R"), {"said": said, "changed": changed}
+
+
+async def test_every_command_and_button_area_has_its_row(start_sinau: Any,
+                                                        emulator: BotApiEmulator) -> None:
+    sinau: Sinau = await start_sinau()
+    assert sinau.app is not None
+    assert registered_commands(sinau.app) == set(COMMANDS), "add the command to the table"
+    assert registered_patterns(sinau.app) == set(CALLBACKS), "add the button area to the table"
+
+
+async def test_authorization_table(start_sinau: Any, emulator: BotApiEmulator) -> None:
+    cast = await cast_of(start_sinau, emulator)
+    wrong: list[str] = []
+    observed: dict[str, str] = {}
+    for name, (args, expected) in COMMANDS.items():
+        row = ""
+        for role, want in zip(ROLES, expected, strict=True):
+            got, detail = await _play_command(cast, role, name, args)
+            row += got
+            if got != want:
+                wrong.append(f"/{name} as {role}: expected {want}, got {got}: {detail}")
+        observed[f"/{name}"] = row
+    for pattern, (source, expected) in CALLBACKS.items():
+        data, owner, message_id = await _button_source(cast, source)
+        row = ""
+        for role, want in zip(ROLES, expected, strict=True):
+            got, detail = await _play_press(cast, role, data, owner, message_id)
+            row += got
+            if got != want:
+                wrong.append(f"{data!r} ({pattern}) as {role}: expected {want}, got {got}: "
+                             f"{detail}")
+        observed[pattern] = row
+    table = "\n".join(f"{k:20} {v}" for k, v in observed.items())
+    if os.environ.get("SINAU_AUTH_TABLE_PRINT"):
+        print(table)
+    cells = len(ROLES) * (len(COMMANDS) + len(CALLBACKS))
+    assert sum(len(v) for v in observed.values()) == cells
+    assert wrong == [], "\n".join([*wrong, "observed:", table])
