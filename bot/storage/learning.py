@@ -123,23 +123,20 @@ class LearningRepository:
         now: datetime,
     ) -> LessonProgress:
         """Record that card ``card`` was shown (``last``: it is the lesson's last card)."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                """
-                INSERT INTO lesson_progress (user_id, course_key, lesson_key, furthest_card,
-                                             cards_done, started_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (user_id, course_key, lesson_key) DO UPDATE SET
-                    furthest_card = MAX(furthest_card, excluded.furthest_card),
-                    cards_done = MAX(cards_done, excluded.cards_done)
-                RETURNING *
-                """,
-                (user_id, course_key, lesson_key, card, int(last), to_epoch(now)),
-            )
-            row = await cursor.fetchone()
-            await cursor.close()
-        assert row is not None
-        return LessonProgress.from_row(row)
+        rows = await self._db.write_returning(
+            """
+            INSERT INTO lesson_progress (user_id, course_key, lesson_key, furthest_card,
+                                         cards_done, started_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (user_id, course_key, lesson_key) DO UPDATE SET
+                furthest_card = MAX(furthest_card, excluded.furthest_card),
+                cards_done = MAX(cards_done, excluded.cards_done)
+            RETURNING *
+            """,
+            (user_id, course_key, lesson_key, card, int(last), to_epoch(now)),
+        )
+        assert rows
+        return LessonProgress.from_row(rows[0])
 
     async def complete_lesson(
         self, user_id: int, course_key: str, lesson_key: str, minutes: int, now: datetime,

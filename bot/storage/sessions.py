@@ -71,20 +71,17 @@ class SessionRepository:
         position: int = 0, question_key: str | None = None, parent_id: int | None = None,
     ) -> Session:
         """Open a new session."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                """
-                INSERT INTO learning_sessions (user_id, kind, course_key, lesson_key,
-                    question_key, position, parent_id, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
-                """,
-                (user_id, kind, course_key, lesson_key, question_key, position, parent_id,
-                 to_epoch(now), to_epoch(now)),
-            )
-            row = await cursor.fetchone()
-            await cursor.close()
-        assert row is not None
-        return Session.from_row(row)
+        rows = await self._db.write_returning(
+            """
+            INSERT INTO learning_sessions (user_id, kind, course_key, lesson_key,
+                question_key, position, parent_id, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
+            """,
+            (user_id, kind, course_key, lesson_key, question_key, position, parent_id,
+             to_epoch(now), to_epoch(now)),
+        )
+        assert rows
+        return Session.from_row(rows[0])
 
     async def get(self, session_id: int) -> Session | None:
         """A session by id."""

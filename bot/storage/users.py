@@ -120,28 +120,25 @@ class UserRepository:
 
         A user who writes to the bot can be reached again, so this also re-activates them.
         """
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                """
-                INSERT INTO users (id, first_name, last_name, username, telegram_language,
-                                   timezone, created_at, last_seen_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET
-                    first_name = excluded.first_name,
-                    last_name = excluded.last_name,
-                    username = excluded.username,
-                    telegram_language = excluded.telegram_language,
-                    last_seen_at = excluded.last_seen_at,
-                    is_active = 1
-                RETURNING *
-                """,
-                (user_id, first_name, last_name, username, telegram_language, timezone,
-                 to_epoch(now), to_epoch(now)),
-            )
-            row = await cursor.fetchone()
-            await cursor.close()
-        assert row is not None
-        return User.from_row(row)
+        rows = await self._db.write_returning(
+            """
+            INSERT INTO users (id, first_name, last_name, username, telegram_language,
+                               timezone, created_at, last_seen_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET
+                first_name = excluded.first_name,
+                last_name = excluded.last_name,
+                username = excluded.username,
+                telegram_language = excluded.telegram_language,
+                last_seen_at = excluded.last_seen_at,
+                is_active = 1
+            RETURNING *
+            """,
+            (user_id, first_name, last_name, username, telegram_language, timezone,
+             to_epoch(now), to_epoch(now)),
+        )
+        assert rows
+        return User.from_row(rows[0])
 
     async def get(self, user_id: int) -> User | None:
         """The user with this Telegram id, if known."""
@@ -156,14 +153,11 @@ class UserRepository:
         if not fields:
             return await self.get(user_id)
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                f"UPDATE users SET {assignments} WHERE id = ? RETURNING *",  # noqa: S608
-                (*fields.values(), user_id),
-            )
-            row = await cursor.fetchone()
-            await cursor.close()
-        return None if row is None else User.from_row(row)
+        rows = await self._db.write_returning(
+            f"UPDATE users SET {assignments} WHERE id = ? RETURNING *",  # noqa: S608
+            (*fields.values(), user_id),
+        )
+        return User.from_row(rows[0]) if rows else None
 
     async def mark_onboarded(self, user_id: int, now: datetime) -> None:
         """Finish onboarding."""
