@@ -32,6 +32,7 @@ fuzz: $(STAMP)
 	SINAU_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -q -m fuzz
 
 bench: $(STAMP)
+	$(BIN)/py-spy --version >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
 
 clean:

@@ -81,9 +81,18 @@ async def _start(emu: BotApiEmulator, bot: str, workdir: Path,
     return child
 
 
+def _py_spy() -> str | None:
+    """The py-spy executable beside this Python, else on PATH, else None."""
+    beside = Path(sys.executable).with_name("py-spy")
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
 async def _profile(pid: int, seconds: float, target: Path) -> None:
     """Sample the bot with py-spy for ``seconds`` into ``target`` (raw folded stacks)."""
-    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    spy = _py_spy()
+    if spy is None:
+        print("  py-spy is not installed (pip install -e '.[bench]'): no profile", flush=True)
+        return
     proc = await asyncio.create_subprocess_exec(
         spy, "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))),
         "--rate", "200", "--format", "raw", "--output", str(target), "--nonblocking",
