@@ -173,7 +173,7 @@ async def run_load(bot: str, n: int, *, warmup: float, window: float,
     return result
 
 
-async def learn_latency(samples: int, learners: int = 40, gap: float = 0.08) -> list[float]:
+async def learn_latency(samples: int, learners: int = 40, gap: float = 0.06) -> list[float]:
     """Seconds from hand-out to the lesson card, for single /learn commands at low load.
 
     The bot runs with its default settings (pacing on). One /learn at a time, at least
@@ -224,7 +224,7 @@ def _ms(values: list[float], q: float) -> float:
 
 # Learners → (warm-up seconds, measurement window seconds). Learner slots start one after
 # another over the warm-up; a larger N needs longer to spread over the journey's steps.
-PLANS = {50: (1.5, 6.0), 200: (3.0, 8.0), 1000: (8.0, 12.0)}
+PLANS = {50: (1.5, 6.0), 200: (3.0, 8.0), 1000: (8.0, 10.0)}
 QUICK_PLANS = {50: (1.0, 3.0), 200: (2.0, 4.0), 1000: (4.0, 6.0)}
 
 

@@ -34,7 +34,7 @@ CHANGES = """\
   99 (counted by wrapping aiosqlite's dispatch in a one-learner run).
 - **The low-load /learn figure was the pacer, not the bot.** Measured back to back, single
   /learn commands came faster than Telegram's 30 messages/s, so each reply waited for the
-  limiter's next slot (~34 ms); spaced 80 ms apart (a low load) the bot's own time shows.
+  limiter's next slot (~34 ms); spaced 60 ms apart (a low load) the bot's own time shows.
 - **Indexes.** Every query behind the nudge tick, /progress, /stats and /export already
   searches by index at 100,000 learners (plans below), so no index was added.
 """
