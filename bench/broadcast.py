@@ -28,6 +28,7 @@ from bench.common import (
     bot_env,
     fmt,
     fresh_db,
+    quiet_emulator,
     spawn,
     wait_for_polling,
 )
@@ -183,6 +184,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--part", choices=["paced", "ceiling", "both"], default="both")
     args = parser.parse_args()
+    quiet_emulator()
     reports = []
     if args.part in ("paced", "both"):
         reports.append(asyncio.run(measure_paced(args.recipients, args.runs)))

@@ -30,6 +30,7 @@ from bench.common import (
     bot_env,
     fmt,
     fresh_db,
+    quiet_emulator,
     spawn,
     wait_for_polling,
 )
@@ -221,6 +222,7 @@ def main() -> None:
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    quiet_emulator()
     sizes = tuple(int(x) for x in args.sizes.split(","))
     report = asyncio.run(measure(sizes, args.runs))
     report.save()
