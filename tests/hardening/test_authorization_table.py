@@ -124,13 +124,12 @@ class Cast:
     spare: FakeUser
     group: FakeChat
     cohort_id: int
-    strangers: int = 0
+    strangers: list[FakeUser]
 
     def person(self, role: str) -> FakeUser:
         """The user playing ``role`` (a new stranger every time: /start would spend one)."""
         if role == "stranger":
-            self.strangers += 1
-            return self.sinau.user(f"Asing {self.strangers}", language_code="id")
+            return self.strangers.pop()
         return {"learner": self.learner, "trainer": self.trainer, "admin": self.admin,
                 "group_member": self.member, "group_admin": self.group_admin}[role]
 
@@ -164,7 +163,24 @@ async def cast_of(start_sinau: Any, emulator: BotApiEmulator) -> Cast:
     # row that changed during a cell changed because of that cell.
     assert sinau.app is not None and sinau.app.job_queue is not None
     sinau.app.job_queue.scheduler.pause()
-    return Cast(sinau, learner, trainer, admin, member, group_admin, spare, group, cohort.id)
+    # Strangers: seen once (a plain "halo", which the bot leaves unanswered), never /start-ed.
+    strangers = [sinau.user(f"Asing {n}", language_code="id")
+                 for n in range(len(COMMANDS) + len(CALLBACKS))]
+    for stranger in strangers:
+        await emulator.send_text(stranger, "halo")
+    await sinau.settle()
+    return Cast(sinau, learner, trainer, admin, member, group_admin, spare, group, cohort.id,
+                strangers)
+
+
+async def settle(sinau: Sinau) -> None:
+    """Wait until the bot handled everything and went quiet (a shorter quiet than the
+    harness: background jobs are paused, so nothing comes after the update's own replies)."""
+    while True:
+        await sinau.emu.settle(quiet=0.05)
+        if not sinau._busy():
+            return
+        await sinau.emu.wait_for(lambda: not sinau._busy(), timeout=30)
 
 
 @dataclass
@@ -230,12 +246,11 @@ def _prefix_of(command: str, sent: list[Message]) -> str:
 async def _play_command(cast: Cast, role: str, name: str, args: str) -> tuple[str, Any]:
     user = cast.person(role)
     chat = cast.chat(role, user)
-    if role == "stranger":  # known to the bot (seen once), never /start-ed
-        await cast.sinau.send(user, "halo")
     words = args.format(spare=cast.spare.id, cohort=cast.cohort_id)
     before_db = await dump_database(cast.sinau.services.db)
     before = _look(cast, [chat, user])
-    await cast.sinau.send(user, f"/{name} {words}".strip(), chat=chat)
+    await cast.sinau.emu.send_text(user, f"/{name} {words}".strip(), chat=chat)
+    await settle(cast.sinau)
     return await _verdict(cast, before_db, before, _look(cast, [chat, user]), [])
 
 
@@ -244,8 +259,6 @@ async def _play_press(cast: Cast, role: str, data: str, owner: FakeUser | None,
     sinau = cast.sinau
     user = cast.person(role)
     chat = cast.chat(role, user)
-    if role == "stranger":
-        await sinau.send(user, "halo")
     if owner is not user or message_id is None:
         # Someone else's button (or forged data): pressed on the latest bot message they see.
         shown = sinau.emu.messages(chat)
@@ -253,7 +266,7 @@ async def _play_press(cast: Cast, role: str, data: str, owner: FakeUser | None,
     before_db = await dump_database(sinau.services.db)
     before = _look(cast, [chat, user])
     query = await sinau.emu.forge_callback(user, chat, message_id, data)
-    await sinau.settle()
+    await settle(sinau)
     answers = [a for a in sinau.emu.callback_answers if a["callback_query_id"] == query]
     assert len(answers) == 1, f"{role} {data}: answered {len(answers)} times"
     answer = [answers[0]["text"]] if answers[0]["text"] else []
