@@ -167,7 +167,10 @@ def _interactive_extra(data: dict[str, Any]) -> list[str]:
         for i in range(max(len(own), len(inclusive))):
             a = own[i] if i < len(own) else ("", "")
             b = inclusive[i] if i < len(inclusive) else ("", "")
-            lines.append(f"| `{a[0]}` | {a[1]} | | `{b[0]}` | {b[1]} |")
+            def code(name: str) -> str:
+                return f"`{name}`" if name else ""
+
+            lines.append(f"| {code(a[0])} | {a[1]} | | {code(b[0])} | {b[1]} |")
         lines.append("")
         lines.append("Raw profiles: bench/out/interactive/profile-{sinau,echo}-N.txt (folded "
                      "stacks, e.g. for speedscope or flamegraph.pl).")
