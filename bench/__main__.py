@@ -17,7 +17,7 @@ import sys
 import time
 
 from bench.common import ROOT
-from bench.report import write_results
+from bench.report import record_run, write_results
 
 Step = tuple[str, list[str]]
 
@@ -92,8 +92,8 @@ def run(only: str | None, quick: bool) -> int:
         if _chain(_commands(args)).wait():
             print(f"bench: {name} failed", file=sys.stderr)
             failed += 1
-    path = write_results(total_seconds=time.perf_counter() - started, quick=quick,
-                         only=only)
+    record_run(total_seconds=time.perf_counter() - started, quick=quick, only=only)
+    path = write_results()
     print(f"bench: wrote {path.relative_to(ROOT)} after {time.perf_counter() - started:.0f} s")
     return failed
 

@@ -235,14 +235,25 @@ def _goals(datas: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def write_results(*, total_seconds: float | None = None, quick: bool = False,
-                  only: str | None = None) -> Path:
-    """Write bench/RESULTS.md; its path."""
-    datas = {name: data for name in ORDER if (data := _load(name)) is not None}
-    commit = _git("rev-parse", "--short", "HEAD")
+def record_run(*, total_seconds: float, quick: bool, only: str | None) -> None:
+    """Remember what was measured (commit, time, mode) in bench/results/run.json."""
     # Code only: results files and texts being edited by others do not change a measurement.
     dirty = _git("status", "--porcelain", "--untracked-files=no", "--", "bot/*.py", "bot/*.sql",
                  "bench/*.py")
+    run = {"commit": _git("rev-parse", "--short", "HEAD"), "dirty": bool(dirty),
+           "finished": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+           "total_seconds": total_seconds, "quick": quick, "only": only}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+
+
+def write_results() -> Path:
+    """Write bench/RESULTS.md from bench/results/ (run.json says which run); its path."""
+    datas = {name: data for name in ORDER if (data := _load(name)) is not None}
+    run = _load("run") or {}
+    commit = run.get("commit") or _git("rev-parse", "--short", "HEAD")
+    dirty = run.get("dirty", False)
+    total_seconds, quick, only = run.get("total_seconds"), run.get("quick"), run.get("only")
     lines = [
         "# Benchmark results",
         "",
@@ -250,7 +261,7 @@ def write_results(*, total_seconds: float | None = None, quick: bool = False,
         "files in bench/results/. Benchmarks are not tests: nothing here is asserted by the "
         "test suite.",
         "",
-        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"- Date: {run.get('finished') or f'{datetime.now(UTC):%Y-%m-%d %H:%M} UTC'}",
         f"- Commit: `{commit}`" + (" (with uncommitted changes)" if dirty else ""),
         f"- CPU: {_cpu()}, {_cores()} cores",
         f"- Python {platform.python_version()} on {platform.system()} {platform.release()}",
