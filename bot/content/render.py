@@ -292,6 +292,13 @@ def _utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def clip_utf16(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-16 code units (how Telegram counts characters)."""
+    if _utf16(text) <= limit:
+        return text
+    return text.encode("utf-16-le")[: limit * 2].decode("utf-16-le", errors="ignore")
+
+
 def visible_length(html_text: str) -> int:
     """Length of the text Telegram shows, in UTF-16 code units (tags removed, entities decoded)."""
     return _utf16(html.unescape(re.sub(r"<[^<>]*>", "", html_text)))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from bot.clock import Clock
+from bot.content.render import clip_utf16
 from bot.discussion.links import thread_link
 from bot.discussion.summary import majority_language
 from bot.storage.discussion import DiscussionRepository, GroupSettings, Post, Thread
@@ -131,7 +132,7 @@ class ThreadService:
             if chat.is_forum:
                 if not await port.can_manage_topics(chat.id):
                     return OpenResult("no_topic_right")
-                topic_id = await port.create_topic(chat.id, title[:TOPIC_NAME_MAX])
+                topic_id = await port.create_topic(chat.id, clip_utf16(title, TOPIC_NAME_MAX))
                 if topic_id is None:
                     return OpenResult("no_topic_right")
             anchor = await port.send(chat.id, opening_text, topic_id=topic_id)

@@ -267,3 +267,12 @@ def test_split_pages_are_valid_and_complete(source: str, limit: int) -> None:
         return re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]*>", "", text)))
 
     assert "".join(squash(p) for p in pages) == squash(rendered)
+
+
+def test_clip_utf16_counts_like_telegram() -> None:
+    from bot.content.render import clip_utf16
+
+    assert clip_utf16("abc", 5) == "abc"
+    assert clip_utf16("😀" * 100, 128) == "😀" * 64  # an emoji is two UTF-16 units
+    assert clip_utf16("a" + "😀" * 10, 4) == "a😀"  # never half a surrogate pair
+    assert len(clip_utf16("é" * 200, 128)) == 128
