@@ -140,17 +140,28 @@ async def summary(update: Update, context: SinauContext) -> None:
     await _answer(context, message, "\n".join(lines))
 
 
-async def best(update: Update, context: SinauContext) -> None:
-    """/best as a reply to a post: a trainer marks it as the thread's best answer."""
+async def _manager_command(
+    update: Update, context: SinauContext
+) -> tuple[Message, str] | None:
+    """``_group_command`` for commands only trainers and group admins may use."""
     started = await _group_command(update, context)
     if started is None:
-        return
+        return None
     message, lang = started
     sender = update.effective_user
     assert sender is not None
     if not await is_manager(context, message.chat_id, sender.id):
         await _answer(context, message, t(lang, "discussion.managers_only"))
+        return None
+    return started
+
+
+async def best(update: Update, context: SinauContext) -> None:
+    """/best as a reply to a post: a trainer marks it as the thread's best answer."""
+    started = await _manager_command(update, context)
+    if started is None:
         return
+    message, lang = started
     target = message.reply_to_message
     thread = await _thread_here(context, message) if target is not None else None
     if target is None or thread is None:
@@ -169,15 +180,10 @@ async def best(update: Update, context: SinauContext) -> None:
 
 async def close(update: Update, context: SinauContext) -> None:
     """/close in a thread: a trainer closes it (and its forum topic)."""
-    started = await _group_command(update, context)
+    started = await _manager_command(update, context)
     if started is None:
         return
     message, lang = started
-    sender = update.effective_user
-    assert sender is not None
-    if not await is_manager(context, message.chat_id, sender.id):
-        await _answer(context, message, t(lang, "discussion.managers_only"))
-        return
     ds = context.services.discussion
     thread = await _thread_here(context, message)
     if thread is None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Update,
+)
 
 from bot.context import SinauContext
 from bot.handlers.auth import require_role
@@ -96,6 +102,20 @@ async def _send_photo(update: Update, context: SinauContext, png: bytes, name: s
                                  reply_markup=InlineKeyboardMarkup(rows))
 
 
+async def _pressed_cohort(
+    query: CallbackQuery, context: SinauContext, actions: tuple[str, ...]
+) -> tuple[str, Cohort] | None:
+    """Parse ``<area>:<action>:<cohort id>`` and answer the press; None (answered) if stale."""
+    parts = (query.data or "").split(":")
+    cohort = (await context.services.training.cohorts.get(int(parts[2]))
+              if len(parts) == 3 and parts[1] in actions and parts[2].isdigit() else None)
+    if cohort is None:
+        await query.answer(context.t("common.expired_button"))
+        return None
+    await query.answer()
+    return parts[1], cohort
+
+
 @require_role("trainer")
 async def stats_command(update: Update, context: SinauContext) -> None:
     """/stats [cohort id]: the figures of a cohort and a completion chart."""
@@ -112,17 +132,14 @@ async def on_stats_button(update: Update, context: SinauContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    parts = (query.data or "").split(":")
-    cohort = (await context.services.training.cohorts.get(int(parts[2]))
-              if len(parts) == 3 and parts[2].isdigit() else None)
-    if cohort is None or parts[1] not in ("c", "w", "p"):
-        await query.answer(context.t("common.expired_button"))
+    pressed = await _pressed_cohort(query, context, ("c", "w", "p"))
+    if pressed is None:
         return
-    await query.answer()
-    if parts[1] == "c":
+    action, cohort = pressed
+    if action == "c":
         await _send_stats(update, context, cohort)
         return
-    if parts[1] == "p":
+    if action == "p":
         stats = await context.services.training.stats.cohort_stats(cohort.id)
         png = await asyncio.to_thread(
             charts.completion_chart,
@@ -181,11 +198,8 @@ async def on_export_button(update: Update, context: SinauContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    parts = (query.data or "").split(":")
-    cohort = (await context.services.training.cohorts.get(int(parts[2]))
-              if len(parts) == 3 and parts[1] == "c" and parts[2].isdigit() else None)
-    if cohort is None:
-        await query.answer(context.t("common.expired_button"))
+    pressed = await _pressed_cohort(query, context, ("c",))
+    if pressed is None:
         return
-    await query.answer()
+    _, cohort = pressed
     await _send_export(update, context, cohort)
