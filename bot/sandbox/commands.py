@@ -16,7 +16,7 @@ from bot.sandbox.terminal import ChatTracker, Message, inline_buttons
 
 DEFAULT_LEARNER = "Sari"
 _RELATIVE = re.compile(r"^\+(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
-_CLOCK = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+_CLOCK = re.compile(r"^(?:(besok|tomorrow)\s+)?([01]?\d|2[0-3])[:.]([0-5]\d)$")
 _NUMBER = re.compile(r"^\d{1,2}$")
 
 HELP = """\
@@ -30,6 +30,7 @@ Perintah sandbox / sandbox commands:
   :private              kembali ke obrolan pribadi / back to the private chat
   :time +1d|+2h|+30m    majukan jam bot / move the bot's clock forward
   :time 07:30           ke pukul 07:30 berikutnya / to the next 07:30 local time
+  :time besok 07:30     ke pukul 07:30 esok hari / to 07:30 tomorrow (also: tomorrow 07:30)
   :block                blokir bot / block the bot (writing again unblocks it)
   :press LABEL          tekan tombol berlabel / press the button whose text contains LABEL
   :say TEXT             kirim teks apa adanya / send TEXT as typed (e.g. a number)
@@ -38,8 +39,9 @@ Perintah sandbox / sandbox commands:
 
 
 def parse_time_spec(spec: str, now: datetime, zone: ZoneInfo) -> timedelta:
-    """How far ``+1d``/``+2h30m``/``+30m`` or the next ``07:30`` (local) is from ``now``."""
-    spec = spec.strip().lower()
+    """How far ``now`` is from ``+1d``/``+2h30m``/``+30m``, from the next ``07:30`` (local),
+    or from ``besok 07:30`` (07:30 tomorrow, whatever the time of day now)."""
+    spec = " ".join(spec.strip().lower().split())
     relative = _RELATIVE.match(spec)
     if relative and any(relative.groups()):
         days, hours, minutes = (int(g or 0) for g in relative.groups())
@@ -47,12 +49,13 @@ def parse_time_spec(spec: str, now: datetime, zone: ZoneInfo) -> timedelta:
     clock = _CLOCK.match(spec)
     if clock:
         local = now.astimezone(zone)
-        wanted = time(int(clock.group(1)), int(clock.group(2)))
-        target = datetime.combine(local.date(), wanted, tzinfo=zone)
+        wanted = time(int(clock.group(2)), int(clock.group(3)))
+        day = local.date() + timedelta(days=1 if clock.group(1) else 0)
+        target = datetime.combine(day, wanted, tzinfo=zone)
         if target <= local:
-            target = datetime.combine(local.date() + timedelta(days=1), wanted, tzinfo=zone)
+            target = datetime.combine(day + timedelta(days=1), wanted, tzinfo=zone)
         return target - local
-    raise ValueError(f"bad time {spec!r}: use +1d, +2h, +30m, +1d2h or HH:MM")
+    raise ValueError(f"bad time {spec!r}: use +1d, +2h, +30m, +1d2h, HH:MM or besok HH:MM")
 
 
 def _read_file(name: str) -> bytes:

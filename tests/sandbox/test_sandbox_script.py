@@ -51,10 +51,18 @@ def _no_leftovers(tmp_path: Path) -> None:
     assert list((tmp_path / "tmp").glob("sinau-sandbox-*")) == []
 
 
+# The demo as shipped starts at the wall clock's time; the others first move the clock to a time of
+# day before the reminder, and to just before midnight, so the demo is proven at any hour.
+@pytest.mark.parametrize("start_at", [None, "05:00", "23:50"])
 def test_demo_script_onboards_learns_quizzes_gets_a_nudge_and_shows_progress(
-    tmp_path: Path,
+    tmp_path: Path, start_at: str | None,
 ) -> None:
-    result = _sinau(tmp_path, "sandbox", "--script", str(DEMO))
+    script = DEMO
+    if start_at is not None:
+        script = tmp_path / "demo-at.txt"
+        demo = DEMO.read_text(encoding="utf-8")
+        script.write_text(f":time {start_at}\n{demo}", encoding="utf-8")
+    result = _sinau(tmp_path, "sandbox", "--script", str(script))
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     assert "Traceback" not in result.stderr
@@ -74,7 +82,7 @@ def test_demo_script_onboards_learns_quizzes_gets_a_nudge_and_shows_progress(
     assert quiz.count("✅ *Benar!*") == 3
     assert "Jawaban benar: 3/3" in quiz
     # No nudge before the clock moves; after a day, at the reminder time, there is one.
-    before, nudged = out.split("] :time +1d\n", 1)
+    before, nudged = out.split("] :time besok 07:31\n", 1)
     assert "Belajar sekarang" not in before
     assert re.search(r"⏰ \w+ \d{4}-\d\d-\d\d 07:31 WIB", nudged)
     assert "Sinau ▸ Selamat pagi, Sari!" in nudged

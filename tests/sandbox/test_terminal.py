@@ -144,7 +144,17 @@ def test_clock_time_now_exactly_is_the_next_day() -> None:
     assert parse_time_spec("13:00", NOW, JAKARTA) == timedelta(days=1)
 
 
-@pytest.mark.parametrize("spec", ["", "1d", "+", "+1w", "-1d", "25:00", "7:61", "besok"])
+@pytest.mark.parametrize("hour", [0, 5, 7, 13, 23])
+@pytest.mark.parametrize("spec", ["besok 07:31", "Tomorrow  7.31"])
+def test_tomorrow_at_a_clock_time_is_the_next_calendar_day(spec: str, hour: int) -> None:
+    # Whether "now" is before or after 07:31 today, the target is tomorrow's 07:31.
+    now = datetime(2025, 3, 10, hour, 59, tzinfo=JAKARTA)
+    target = (now + parse_time_spec(spec, now, JAKARTA)).astimezone(JAKARTA)
+    assert target == datetime(2025, 3, 11, 7, 31, tzinfo=JAKARTA)
+
+
+@pytest.mark.parametrize("spec", ["", "1d", "+", "+1w", "-1d", "25:00", "7:61", "besok",
+                                  "lusa 07:30", "besok 25:00"])
 def test_bad_time_specs_are_refused(spec: str) -> None:
     with pytest.raises(ValueError, match="bad time"):
         parse_time_spec(spec, NOW, JAKARTA)
