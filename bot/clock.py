@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 
 class Clock:
@@ -43,6 +44,19 @@ class Clock:
             self.set(observed)
             return True
         return False
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    """An HTTP ``Date`` header (RFC 9110, GMT) as aware UTC; None when missing or malformed."""
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:  # "-0000": the zone is unknown, HTTP dates are GMT anyway
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 class FixedClock(Clock):

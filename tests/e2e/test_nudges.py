@@ -197,3 +197,30 @@ async def test_pause_stop_resume_and_the_menu(
     assert user is not None and user.timezone == "Asia/Makassar"
     status = await services.nudge_prefs.status(sari.id)
     assert status is not None and status.state == "on" and status.days == "weekdays"
+
+
+async def test_a_server_clock_moved_ahead_is_followed_without_any_update(
+    emulator: BotApiEmulator, start_sinau: StartSinau
+) -> None:
+    """Only the Bot API server's clock moves (as a test server's would), and nobody writes:
+    the bot learns the time from the server's HTTP ``Date`` headers and nudges on time."""
+    sinau = await start_sinau(**FAST)
+    services = sinau.services
+    start = services.clock.now()
+    user = emulator.add_user("Dewi", started=True)
+    # 07:30 WIB the day after tomorrow, never due at the real hour the test runs.
+    target_day = (start + timedelta(days=2)).astimezone(ZoneInfo("Asia/Jakarta")).date()
+    due = datetime.combine(target_day, time(7, 30), tzinfo=ZoneInfo("Asia/Jakarta"))
+    await seed_learners(services, [Seed(user.id, nudge_time="07:30")], start)
+    await nudges_settled(services)
+    assert nudges_in(emulator.messages(user.id)) == []
+    # The server alone jumps to a minute after the nudge time.
+    emulator.set_time(due + timedelta(minutes=1))
+    await emulator.wait_for(lambda: services.clock.now() >= due, timeout=30)
+    await emulator.wait_for(lambda: nudges_in(emulator.messages(user.id)), timeout=30)
+    await nudges_settled(services)
+    nudged = nudges_in(emulator.messages(user.id))
+    assert len(nudged) == 1
+    assert local(nudged[0], "Asia/Jakarta").date() == target_day
+    # The bot never runs ahead of the server: its clock is within a few seconds of it.
+    assert abs(services.clock.now() - emulator.now()) < timedelta(seconds=5)

@@ -10,6 +10,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 from aiohttp import web
@@ -117,6 +118,7 @@ class EmulatorCore(UpdatesMixin):
     async def start(self) -> None:
         """Start listening; ``url`` becomes ``http://host:port``."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.on_response_prepare.append(self._date_header)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         # access_log=None: aiohttp's access log would print the token inside the path.
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -176,6 +178,10 @@ class EmulatorCore(UpdatesMixin):
         if gap < timedelta(0):
             raise ValueError("the emulator clock only moves forward")
         self._offset += gap
+
+    async def _date_header(self, request: web.Request, response: web.StreamResponse) -> None:
+        """Every response's ``Date`` is the emulator's clock, as a moved server's would be."""
+        response.headers["Date"] = format_datetime(self.now(), usegmt=True)
 
     def _ts(self) -> int:
         return int(self.now().timestamp())
