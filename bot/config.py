@@ -120,7 +120,8 @@ class NudgeSettings(_Section):
 
     enabled: bool = True
     tick_seconds: float = Field(default=20, gt=0, le=300)
-    grace_minutes: int = Field(default=120, ge=0, le=24 * 60)
+    # A delayed nudge (downtime, a clock jump) still goes out later that local day by default.
+    grace_minutes: int = Field(default=24 * 60, ge=0, le=24 * 60)
     quiet_start: time = time(6, 0)
     quiet_end: time = time(21, 0)
     backoff_after: int = Field(default=3, ge=1, le=30)

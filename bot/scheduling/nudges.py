@@ -3,8 +3,9 @@
 Delivery semantics: at most one nudge per learner per local day. The ledger row is written
 (status 'sending') in the same transaction that advances the learner's schedule, before the
 send; it is marked after. A crash between the two leaves a 'sending' row: an uncertain send
-that is reported and never repeated. After downtime, occurrences late by less than the grace
-window still go out; older ones are recorded as 'missed'.
+that is reported and never repeated. A delayed occurrence (downtime, a clock jump) still goes out
+later on its own local day, inside the allowed hours and the grace window (by default the whole
+day); otherwise it is recorded as 'missed'.
 """
 
 from __future__ import annotations

@@ -133,10 +133,36 @@ async def test_learned_today_gets_nothing_or_a_kept_note(make_kit: Callable[...,
     assert (row.kind, row.status) == ("kept_note", "sent")
 
 
+async def test_a_delayed_nudge_still_goes_out_later_the_same_day_never_the_next(
+    make_kit: Callable[..., Kit],
+) -> None:
+    kit = make_kit()  # the default grace: the whole local day
+    await kit.learner(1, at="07:30")
+    await kit.service.replan()
+    kit.clock.advance(7 * timedelta(hours=1))  # 14:00: down (or the clock jumped) since 07:00
+    report = await kit.service.dispatch()
+    assert (report.sent, report.missed_late, report.missed_quiet) == (1, 0, 0)
+    await kit.service.dispatch()
+    assert [m.chat_id for m in kit.sender.messages] == [1]
+    # Down from 07:00 until after the allowed hours end: that day's nudge is missed, not sent
+    # at night nor the next morning on top of the next day's.
+    late = make_kit()
+    await late.learner(2, at="07:30")
+    await late.service.replan()
+    late.clock.advance(15 * timedelta(hours=1))  # 22:00
+    report = await late.service.dispatch()
+    assert (report.sent, report.missed_quiet) == (0, 1)
+    await next_day(late)
+    await late.service.dispatch()
+    await late.service.dispatch()
+    # (Both kits share one database: learner 1 has their next day's nudge too.)
+    assert [m.chat_id for m in late.sender.messages].count(2) == 1
+
+
 async def test_after_downtime_late_within_grace_goes_out_older_is_missed(
     make_kit: Callable[..., Kit],
 ) -> None:
-    kit = make_kit()
+    kit = make_kit(nudges={"grace_minutes": 120})
     await kit.learner(1, at="07:30")
     await kit.learner(2, at="07:30")
     await kit.service.replan()  # planned while the bot was up
@@ -155,12 +181,28 @@ async def test_after_downtime_late_within_grace_goes_out_older_is_missed(
 
 
 async def test_days_of_downtime_count_one_missed_nudge(make_kit: Callable[..., Kit]) -> None:
-    kit = make_kit()
+    kit = make_kit(nudges={"grace_minutes": 120})
     await kit.learner(1)
     await kit.service.replan()
     kit.clock.advance(3 * DAY + timedelta(hours=6))  # Thursday 13:00
     report = await kit.service.dispatch()
     assert (report.sent, report.missed_late) == (0, 1)
+    await next_day(kit)
+    assert (await kit.service.dispatch()).sent == 1
+
+
+async def test_days_of_downtime_then_today_s_nudge_once(make_kit: Callable[..., Kit]) -> None:
+    kit = make_kit()
+    await kit.learner(1)
+    await kit.service.replan()
+    kit.clock.advance(3 * DAY + timedelta(hours=6))  # Thursday 13:00
+    first = await kit.service.dispatch()
+    second = await kit.service.dispatch()
+    third = await kit.service.dispatch()
+    assert first.missed_late + first.missed_quiet == 1  # Monday's, never sent days later
+    assert first.sent + second.sent + third.sent == 1  # Thursday's, late but the same day
+    [message] = kit.sender.messages
+    assert message.chat_id == 1
     await next_day(kit)
     assert (await kit.service.dispatch()).sent == 1
 
