@@ -8,7 +8,6 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -18,9 +17,8 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
 )
-from telegram.request import HTTPXRequest
 
-from bot.clock import Clock, parse_http_date
+from bot.clock import Clock
 from bot.config import ConfigError, Settings
 from bot.context import BotData, SinauContext
 from bot.delivery.limiter import SinauRateLimiter
@@ -30,6 +28,7 @@ from bot.handlers import trainer as trainer_tools
 from bot.i18n import LANGUAGES, t
 from bot.scheduling.tick import schedule_jobs
 from bot.services import Services
+from bot.transport import BotApiRequest
 
 logger = logging.getLogger(__name__)
 
@@ -123,23 +122,6 @@ async def _post_shutdown(app: SinauApp) -> None:
         app.bot_data.services = None
 
 
-def _bot_api_request(clock: Clock, **options: Any) -> HTTPXRequest:
-    """The HTTP client for Bot API calls; the clock follows the server's ``Date`` headers.
-
-    A Bot API server whose clock runs ahead (one moved across days, or a host clock that lags)
-    is followed even when no update arrives: every long poll brings a fresh ``Date``.
-    """
-
-    async def follow_server_date(response: httpx.Response) -> None:
-        moment = parse_http_date(response.headers.get("date"))
-        if moment is not None:
-            clock.follow(moment)
-
-    return HTTPXRequest(
-        **options, httpx_kwargs={"event_hooks": {"response": [follow_server_date]}}
-    )
-
-
 def build_application(settings: Settings, *, clock: Clock | None = None) -> SinauApp:
     """The configured Application, handlers registered, nothing opened yet."""
     if settings.telegram.token is None:
@@ -168,9 +150,9 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Sina
         .concurrent_updates(PerChatUpdateProcessor())
         # One limiter for all Bot API traffic: Telegram's flood limits, replies before bulk.
         .rate_limiter(SinauRateLimiter(settings.delivery))
-        .request(_bot_api_request(clock, connection_pool_size=64, pool_timeout=10))
+        .request(BotApiRequest(clock, api, connection_pool_size=64, pool_timeout=10))
         .get_updates_request(
-            _bot_api_request(clock, connection_pool_size=1, read_timeout=poll_timeout + 10)
+            BotApiRequest(clock, api, connection_pool_size=1, read_timeout=poll_timeout + 10)
         )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import zipfile
@@ -231,7 +232,7 @@ async def test_refused_token_unreachable_server_and_bad_config_print_no_secret(
         assert "config error" in out and "Traceback" not in out, out
         assert_clean(f"the config error for {key}", out)
 
-    # No Bot API server at all: the bot keeps retrying, logs one line per try, no token.
+    # No Bot API server at all: the bot keeps retrying and says so once (not per retry).
     env = bot_env(emulator, db, SINAU_TELEGRAM__API_URL="http://127.0.0.1:9")
     log = tmp_path / "net.log"
     with log.open("wb") as sink:
@@ -244,7 +245,53 @@ async def test_refused_token_unreachable_server_and_bad_config_print_no_secret(
     finally:
         proc.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(proc.wait(), 20)
-    # PTB retries the start-up forever here (bootstrap_retries=-1) and logs each failed try
-    # at DEBUG only, so the log may be empty: whatever it says, it holds no token.
     assert code == 0
-    assert_clean("the network error log", log.read_text(errors="replace"))
+    text = log.read_text(errors="replace")
+    assert_clean("the network error log", text)
+    warnings = [line for line in text.splitlines() if "Cannot reach the Bot API server" in line]
+    assert len(warnings) == 1, text
+    assert "WARNING" in warnings[0] and "http://127.0.0.1:9" in warnings[0]
+    assert "Traceback" not in text
+
+
+async def test_a_bot_api_server_that_comes_up_late_is_waited_for(tmp_path: Path) -> None:
+    """Started before its server (a host reboot), the bot waits, then serves normally."""
+    with socket.socket() as probe:  # a free loopback port for the server to come up on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    late = BotApiEmulator(token=TEST_TOKEN, port=port)
+    env = bot_env(late, tmp_path / "late.db", SINAU_TELEGRAM__API_URL=f"http://127.0.0.1:{port}")
+    log = tmp_path / "late.log"
+    with log.open("wb") as sink:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path, stdout=sink,
+            stderr=subprocess.STDOUT)
+    try:
+        await _wait_for_log(log, "Cannot reach the Bot API server")
+        await late.start()
+        try:
+            user = late.add_user("Sari", language_code="id")
+            await late.send_text(user, "/start")
+            await late.wait_for_message(user, timeout=60)
+            await _wait_for_log(log, "reachable again")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(proc.wait(), 20)
+            await late.stop()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    assert code == 0
+    assert_clean("the late-server log", log.read_text(errors="replace"))
+
+
+async def _wait_for_log(log: Path, needle: str, timeout: float = 30) -> None:  # noqa: ASYNC109
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while needle not in _logged(log):
+        assert loop.time() < deadline, f"{needle!r} not logged:\n{_logged(log)[-2000:]}"
+        await asyncio.sleep(0.1)
+
+
+def _logged(log: Path) -> str:
+    return log.read_text(errors="replace")
