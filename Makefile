@@ -26,7 +26,7 @@ lint: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --numprocesses=auto --maxprocesses=4
 
 fuzz: $(STAMP)
 	SINAU_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -q -m fuzz
