@@ -156,6 +156,15 @@ class DiscussionSettings(_Section):
     weekly_prompt_time: time = time(9, 0)
 
 
+class SafetySettings(_Section):
+    """Inbound flood control: how much one person may send before the bot stops listening."""
+
+    # Nobody types or taps 20 times in 2 s, and a whole lesson with its quiz is fewer updates:
+    # only scripts, stuck keys and floods reach it.
+    flood_updates: int = Field(default=20, ge=3, le=1000)
+    flood_window_seconds: float = Field(default=2, gt=0, le=60)
+
+
 class ContentSettings(_Section):
     """Course packs: the shipped ones plus an optional folder of local ones."""
 
@@ -183,6 +192,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     content: ContentSettings = ContentSettings()
     discussion: DiscussionSettings = DiscussionSettings()
+    safety: SafetySettings = SafetySettings()
 
     @property
     def zone(self) -> ZoneInfo:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock
@@ -87,7 +88,9 @@ class Services:
             retention_months=self.settings.privacy.retention_months,
             staff_ids=self.settings.access.admin_ids,
         )
-        self.flood = FloodGate(self.clock.now)
+        safety = self.settings.safety
+        self.flood = FloodGate(self.clock.now, limit=safety.flood_updates,
+                               window=timedelta(seconds=safety.flood_window_seconds))
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock) -> Services:

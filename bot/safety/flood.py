@@ -8,10 +8,9 @@ from datetime import datetime, timedelta
 
 from bot.safety.rate import MemberRate
 
-#: Default budget: a person may send 20 updates (messages, presses, votes) in any 2 seconds.
-#: Nobody types or taps that fast, and a whole lesson with its quiz is fewer updates, so only
-#: scripts, stuck keys and floods reach it. Refused updates count too: the bot listens again
-#: once the person pauses for a whole window.
+#: Default budget (config ``safety.*``): a person may send 20 updates (messages, presses,
+#: votes) in any 2 seconds. Refused updates count too: the bot listens again once the person
+#: pauses for a whole window.
 UPDATES_PER_WINDOW = 20
 WINDOW = timedelta(seconds=2)
 #: At most one "slow down" note per person in this time.

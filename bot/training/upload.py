@@ -89,6 +89,11 @@ class PackUploader:
         """``current`` plus the packs uploaded earlier (at start); a broken file is skipped."""
         if not self.folder.is_dir():
             return current
+        # A pack half-written when the process was killed; one process owns the folder, so at
+        # start nothing is being written. The pack it was replacing is still whole.
+        for leftover in self.folder.glob("*.part"):
+            leftover.unlink(missing_ok=True)
+            logger.info("removed %s, an upload interrupted before it was stored", leftover.name)
         merged = {c.key: c for c in current}
         for path in sorted(self.folder.glob("*.toml")):
             try:

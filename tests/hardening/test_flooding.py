@@ -3,6 +3,7 @@ unaffected; and the counting rule itself on a fixed clock."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -155,3 +156,24 @@ async def test_flooded_buttons_are_all_answered_and_change_nothing_twice(
     assert all(a.get("text") == t("en", "common.expired_button") for a in admitted)
     note = t("en", "flood.slow_down")
     assert [text(m) for m in emulator.messages(user.id)].count(note) == 1
+
+
+async def test_the_flood_budget_is_configurable(
+    start_sinau: Callable[..., Awaitable[Sinau]], emulator: BotApiEmulator,
+) -> None:
+    sinau = await start_sinau(safety={"flood_updates": 5, "flood_window_seconds": 60})
+    flooder = sinau.user("Banjir", language_code="id")
+    await onboard(sinau, flooder, "id")
+    await sinau.advance(timedelta(minutes=1))
+    before = len(emulator.messages(flooder.id))
+    await _push_round(sinau, flooder, ["/help"] * 8)
+    await sinau.settle()
+    said = [text(m) for m in emulator.messages(flooder.id)[before:]]
+    assert sum("/learn" in s for s in said) == 5, said
+    assert said.count(t("id", "flood.slow_down")) == 1
+    # Still within the configured window (the paced replies took a few real seconds, too):
+    # refused again, and no second note.
+    await sinau.advance(timedelta(seconds=6))
+    await _push_round(sinau, flooder, ["/help"])
+    await sinau.settle()
+    assert [text(m) for m in emulator.messages(flooder.id)[before:]] == said

@@ -42,3 +42,14 @@ def test_syntax_error_is_reported_with_its_line(tmp_path: Path) -> None:
     result = PackUploader(tmp_path).install("x.toml", b'key = "a"\n[title\n', Catalogue.of([]))
     assert not result.accepted
     assert result.problems[0].startswith("2: TOML syntax")
+
+
+def test_a_write_cut_short_by_a_kill_is_tidied_away_at_start(tmp_path: Path) -> None:
+    folder = tmp_path / "packs"
+    uploader = PackUploader(folder)
+    uploader.install("contoh-kursus.toml", EXAMPLE, load_catalogue())
+    half = folder / "tmpab12cd.part"  # what a SIGKILL between write and rename leaves
+    half.write_bytes(EXAMPLE[: len(EXAMPLE) // 2])
+    merged = PackUploader(folder).merge_stored(load_catalogue())
+    assert merged.course("contoh-kursus") is not None  # the stored pack is whole
+    assert sorted(p.name for p in folder.iterdir()) == ["contoh-kursus.toml"]
