@@ -7,12 +7,13 @@ import os
 import tomllib
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     SettingsError,
@@ -83,7 +84,29 @@ class DatabaseSettings(_Section):
 class AccessSettings(_Section):
     """Who administers the bot."""
 
-    admin_ids: list[int] = Field(default_factory=list)
+    # NoDecode: the value is read here, so "[1, 2]" (the documented JSON list), "1, 2", a single
+    # "1" and an empty value all work; anything else is refused in one line.
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _id_list(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return [value]
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError:
+                raise ValueError("not a JSON list (for example [123456789, 987654321])") from None
+        parts = [part.strip() for part in text.split(",")]
+        if parts == [""]:
+            return []
+        if not all(part.isdigit() for part in parts):
+            raise ValueError("expected Telegram user ids, for example [123456789, 987654321]")
+        return [int(part) for part in parts]
 
 
 class LocaleSettings(_Section):
@@ -233,6 +256,8 @@ def describe_error(exc: ValidationError) -> str:
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = "unknown key"
+    elif first["type"] == "value_error":
+        message = message.removeprefix("Value error, ")
     more = len(exc.errors()) - 1
     tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     return f"config error: {key} ({_env_name(loc)}): {message}{tail}"

@@ -82,6 +82,28 @@ def test_bad_file_gives_one_line(tmp_path: Path, toml: str, expected: str) -> No
     assert "\n" not in message
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("[11, 22]", [11, 22]), ("11", [11]), ("11,22", [11, 22]), (" 11 , 22 ", [11, 22]),
+     ("[]", []), ("", [])],
+)
+def test_admin_ids_as_a_json_list_or_plain_ids(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: list[int],
+) -> None:
+    monkeypatch.setenv("SINAU_ACCESS__ADMIN_IDS", value)
+    assert load_settings().access.admin_ids == expected
+
+
+@pytest.mark.parametrize("value", ["oops", "11;22", "[11,", '["x"]', "1.5", "-3"])
+def test_bad_admin_ids_name_the_variable_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, value: str,
+) -> None:
+    monkeypatch.setenv("SINAU_ACCESS__ADMIN_IDS", value)
+    with pytest.raises(ConfigError, match=r"SINAU_ACCESS__ADMIN_IDS") as error:
+        load_settings()
+    assert "\n" not in str(error.value) and "Value error" not in str(error.value)
+
+
 def test_bad_env_json_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SINAU_ACCESS__ADMIN_IDS", "[1, x]")
     with pytest.raises(ConfigError, match=r"SINAU_ACCESS__ADMIN_IDS"):
