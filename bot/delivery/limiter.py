@@ -20,6 +20,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.config import DeliverySettings
+from bot.delivery.attempt import answer_received, request_leaving
 from bot.delivery.pacing import ChatLimits, Pacer
 
 logger = logging.getLogger(__name__)
@@ -114,12 +115,26 @@ class SinauRateLimiter(BaseRateLimiter[RateLimitArgs]):
         target = chat_key(data.get("chat_id")) if paced else None
         # An album counts as one message per item.
         slots = max(1, len(data.get("media") or ())) if endpoint == "sendMediaGroup" else 1
+
+        async def request() -> bool | dict[str, Any] | list[dict[str, Any]]:
+            # The turn came: a bulk send claims its work now, right before the request.
+            await request_leaving()
+            try:
+                result = await callback(*args, **kwargs)
+            except asyncio.CancelledError:
+                raise  # interrupted with the request out: its outcome stays unknown
+            except BaseException:
+                answer_received(delivered=False)
+                raise
+            answer_received(delivered=True)
+            return result
+
         attempt = 0
         while True:
             try:
                 if paced:
-                    return await self._paced(callback, args, kwargs, target, bulk, slots)
-                return await callback(*args, **kwargs)
+                    return await self._paced(request, target, bulk, slots)
+                return await request()
             except RetryAfter as exc:
                 attempt += 1
                 self.counters.retry_after += 1
@@ -138,9 +153,7 @@ class SinauRateLimiter(BaseRateLimiter[RateLimitArgs]):
 
     async def _paced(
         self,
-        callback: Callable[..., Coroutine[Any, Any, Any]],
-        args: Any,
-        kwargs: dict[str, Any],
+        request: Callable[[], Coroutine[Any, Any, Any]],
         target: tuple[int | str, bool] | None,
         bulk: bool,
         slots: int,
@@ -156,4 +169,4 @@ class SinauRateLimiter(BaseRateLimiter[RateLimitArgs]):
                 await stack.enter_async_context(self.chats.slot(target[0], is_group=target[1]))
             for _ in range(slots):
                 await stack.enter_async_context(self.pacer.slot(bulk=bulk))
-            return await callback(*args, **kwargs)
+            return await request()

@@ -238,6 +238,14 @@ class BroadcastRepository:
             (to_epoch(now), broadcast_id, chat_id),
         ) == 1
 
+    async def unclaim(self, broadcast_id: int, chat_id: int, now: datetime) -> None:
+        """sending → pending: the request was never made (stopped while it waited)."""
+        await self._db.execute(
+            "UPDATE broadcast_recipients SET state = 'pending', updated_at = ?"
+            " WHERE broadcast_id = ? AND chat_id = ? AND state = 'sending'",
+            (to_epoch(now), broadcast_id, chat_id),
+        )
+
     async def settle(self, broadcast_id: int, chat_id: int, state: str, *,
                      message_id: int | None, error: str | None, now: datetime) -> None:
         """sending → sent / failed / blocked / uncertain, after the request."""

@@ -1,9 +1,11 @@
 """Broadcasts: the draft → scheduled → sending → done | cancelled state machine.
 
 Delivery semantics (Telegram has no idempotency key, so exactly-once is impossible): each
-recipient row is marked 'sending' BEFORE its request and 'sent' with the message id after it.
-A row found 'sending' when the process starts again may or may not have arrived, so it becomes
-'uncertain' and is reported, never resent: at most once per recipient. Pending rows resume.
+recipient row is marked 'sending' right before its request leaves (after the rate limiter's
+wait, see bot.delivery.attempt) and 'sent' with the message id after it. A row found 'sending'
+when the process starts again may or may not have arrived, so it becomes 'uncertain' and is
+reported, never resent: at most once per recipient. Pending rows resume; a send stopped while
+it waited (for its turn, or out a 429) was never made and goes back to pending.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.delivery.attempt import NotClaimed, SendAttempt, attempt_scope
 from bot.delivery.models import DeliveryResult
 from bot.delivery.workers import run_pool
 from bot.storage.broadcasts import Broadcast, BroadcastRepository, Recipient
@@ -205,12 +208,31 @@ class BroadcastService:
                 await on_progress(await self.progress(bid))
 
         async def one(recipient: Recipient) -> None:
-            if stopped() or not await self.repo.claim(bid, recipient.chat_id, self._clock.now()):
+            if stopped():
                 return
-            result = await send(broadcast, recipient)
-            await self.repo.settle(bid, recipient.chat_id, result.status,
-                                   message_id=result.message_id, error=result.error,
-                                   now=self._clock.now())
+            chat_id = recipient.chat_id
+
+            async def claim() -> bool:
+                return not stopped() and await self.repo.claim(bid, chat_id, self._clock.now())
+
+            # The row is claimed when the rate limiter lets the request go, not before the
+            # wait: a crash then leaves 'sending' only the requests really out.
+            attempt = SendAttempt(claim=claim)
+            try:
+                with attempt_scope(attempt):
+                    result = await send(broadcast, recipient)
+            except NotClaimed:
+                return
+            except asyncio.CancelledError:
+                if attempt.claimed and attempt.unsent:
+                    # Stopped while waiting between tries (after a 429): nothing went out.
+                    await asyncio.shield(self.repo.unclaim(bid, chat_id, self._clock.now()))
+                raise
+            # A send that failed before the limiter (no request was made) is settled too.
+            if not attempt.claimed and not await claim():
+                return
+            await self.repo.settle(bid, chat_id, result.status, message_id=result.message_id,
+                                   error=result.error, now=self._clock.now())
             await report_if_due()
 
         await on_progress(await self.progress(bid))

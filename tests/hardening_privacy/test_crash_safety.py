@@ -117,8 +117,10 @@ async def test_sigkill_mid_broadcast_then_restart_sends_nobody_two_copies(
     broadcast_id, trainer, ids = await seed_broadcast(database, emulator)
     everyone = [trainer, *ids]
     log = tmp_path / "bot.log"
-    # A slow overall pace, so the kill lands in the middle.
+    # A slow overall pace, so the kill lands in the middle, and answers that take a while to
+    # come back, so some messages are stored by the server but not yet confirmed to the bot.
     slow = {"SINAU_DELIVERY__GLOBAL_PER_SECOND": "12"}
+    emulator.answer_delays["sendMessage"] = 0.4
     proc = start_bot(emulator, database.path, log, **slow)
     try:
         await wait_until(lambda: sum(copies(emulator, u) for u in everyone) >= 25, 60, proc,
@@ -127,9 +129,13 @@ async def test_sigkill_mid_broadcast_then_restart_sends_nobody_two_copies(
         await asyncio.to_thread(proc.wait, 10)
     finally:
         await stop(proc, signal.SIGKILL)
+    emulator.answer_delays.clear()
     at_kill = await states(database, broadcast_id)
     in_flight = at_kill["sending"]
     assert in_flight >= 1, at_kill  # killed between a claim and its mark
+    # Rows are claimed when their request leaves, not while they wait for their turn: only
+    # requests really out (the workers' number at most) are left 'sending'.
+    assert in_flight <= 8, at_kill
     assert at_kill["pending"] > 0, at_kill  # really mid-way
     delivered_before = {u: copies(emulator, u) for u in everyone}
 
@@ -167,6 +173,51 @@ async def test_sigkill_mid_broadcast_then_restart_sends_nobody_two_copies(
     numbers = dict(re.findall(r"(Terkirim|Tidak pasti): (\d+)", report))
     assert numbers == {"Terkirim": str(final["sent"]), "Tidak pasti": str(in_flight)}, report
     assert emulator.flood_429_count == 0
+
+
+async def test_sigterm_while_a_broadcast_waits_out_a_long_429_stops_within_10_s(
+    emulator: BotApiEmulator, database: Database, tmp_path: Path,
+) -> None:
+    """Telegram says "retry after 60 s" mid-broadcast, then the process is told to stop: it
+    must not sit out the minute, and after a restart nobody gets two copies."""
+    broadcast_id, trainer, ids = await seed_broadcast(database, emulator)
+    everyone = [trainer, *ids]
+    log = tmp_path / "bot.log"
+    slow = {"SINAU_DELIVERY__GLOBAL_PER_SECOND": "12"}
+    proc = start_bot(emulator, database.path, log, **slow)
+    try:
+        await wait_until(lambda: sum(copies(emulator, u) for u in everyone) >= 10, 60, proc,
+                         log)
+        emulator.fail_next("sendMessage", 429, "Too Many Requests: retry after 60",
+                           retry_after=60)
+        await wait_until(lambda: any(r.injected for r in emulator.requests), 30, proc, log)
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(proc.wait, 10)  # the spec: gone within 10 s
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 0, tail(log)
+    at_stop = await states(database, broadcast_id)
+    assert at_stop["pending"] > 0, at_stop  # really stopped mid-way
+    # A graceful stop leaves nothing uncertain: the sends waiting out the 429 were not made.
+    assert at_stop["sending"] == 0, at_stop
+
+    proc = start_bot(emulator, database.path, log)
+    try:
+        async def finished() -> bool:
+            found = await BroadcastRepository(database).get(broadcast_id)
+            return found is not None and found.state == "done"
+
+        await wait_until(finished, 90, proc, log)
+        await emulator.settle()
+    finally:
+        assert await stop(proc) == 0, tail(log)
+    final = await states(database, broadcast_id)
+    got = {u: copies(emulator, u) for u in everyone}
+    assert set(got.values()) == {1}, "a recipient got no copy or two"
+    assert final["sent"] == LEARNERS + 1
+    assert final["pending"] == final["sending"] == final["failed"] == final["uncertain"] == 0
+    assert emulator.flood_429_count == 0  # the only 429 was the injected one
 
 
 # ------------------------------------------------------------------------------- upload

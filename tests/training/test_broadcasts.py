@@ -6,7 +6,10 @@ import asyncio
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.clock import FixedClock
+from bot.delivery.attempt import answer_received, request_leaving
 from bot.delivery.models import DeliveryResult
 from bot.storage import Database
 from bot.storage.broadcasts import Broadcast, Recipient
@@ -24,8 +27,11 @@ class FakeSend:
         self.stop_after = stop_after
 
     async def __call__(self, broadcast: Broadcast, recipient: Recipient) -> DeliveryResult:
+        # As the rate limiter does when a request's turn comes: the broadcast claims it now.
+        await request_leaving()
         self.calls.append(recipient.chat_id)
         await asyncio.sleep(0)
+        answer_received(delivered=recipient.chat_id not in self.blocked)
         if recipient.chat_id in self.blocked:
             return DeliveryResult("blocked", error="Forbidden: bot was blocked by the user")
         return DeliveryResult("sent", message_id=len(self.calls))
@@ -122,10 +128,11 @@ async def test_cancel_stops_further_sends(training: TrainingServices, db: Databa
     bid = await ready(training, cohort_id)
     await service.confirm(bid, at=None, progress_chat_id=ADMIN_ID, progress_message_id=None)
     send = FakeSend()
+    cancelled: list[bool] = []
 
     async def cancel_midway(broadcast: Broadcast, recipient: Recipient) -> DeliveryResult:
-        if len(send.calls) == 5:
-            await service.cancel(bid)
+        if len(send.calls) >= 5 and not cancelled:
+            cancelled.append(await service.cancel(bid))
         return await send(broadcast, recipient)
 
     async def quiet(progress: Progress) -> None:
@@ -175,3 +182,58 @@ async def test_group_audience_is_the_linked_group(training: TrainingServices, db
                                       progress_message_id=None)
     pending = await training.broadcasts.repo.pending(bid, 10)
     assert [(r.chat_id, r.user_id) for r in pending] == [(-100200, None)]
+
+
+class StuckSend(FakeSend):
+    """The first ``ok`` sends go through; then each send hangs: ``answered`` says whether the
+    server had answered (a 429, waited out) or the request is still out when it hangs."""
+
+    def __init__(self, ok: int, *, answered: bool) -> None:
+        super().__init__()
+        self.ok = ok
+        self.answered = answered
+        self.hanging: list[int] = []
+        self.started = 0
+
+    async def __call__(self, broadcast: Broadcast, recipient: Recipient) -> DeliveryResult:
+        self.started += 1
+        if self.started <= self.ok:
+            return await super().__call__(broadcast, recipient)
+        await request_leaving()
+        self.hanging.append(recipient.chat_id)
+        if self.answered:
+            answer_received(delivered=False)
+        await asyncio.Event().wait()  # until the shutdown cancels it
+        raise AssertionError("unreachable")
+
+    def stop(self) -> bool:
+        return bool(self.hanging)
+
+
+@pytest.mark.parametrize("answered", [True, False])
+async def test_a_send_stopped_while_waiting_goes_back_to_pending_one_in_flight_is_uncertain(
+    training: TrainingServices, db: Database, clock: FixedClock, answered: bool,
+) -> None:
+    cohort_id = await cohort_of(training, db, clock, 12)
+    service = training.broadcasts
+    bid = await ready(training, cohort_id)
+    await service.confirm(bid, at=None, progress_chat_id=ADMIN_ID, progress_message_id=None)
+    stuck = StuckSend(4, answered=answered)
+
+    async def quiet(progress: Progress) -> None:
+        return None
+
+    assert await service.run(bid, stuck, on_progress=quiet, should_stop=stuck.stop) is None
+    hanging = len(stuck.hanging)
+    assert hanging >= 1
+    counts = await service.repo.counts(bid)
+    # Only the sends whose request was out stay 'sending' (uncertain after the restart).
+    assert counts["sending"] == (0 if answered else hanging)
+    assert counts["sent"] == 4 and counts["pending"] == 12 - 4 - counts["sending"]
+    assert await service.recover() == ({} if answered else {bid: hanging})
+    rest = FakeSend()
+    final = await service.run(bid, rest, on_progress=quiet)
+    assert final is not None
+    assert set(rest.calls).isdisjoint(stuck.calls)
+    assert (set(stuck.hanging) <= set(rest.calls)) is answered  # waited-out sends resent
+    assert (final.sent, final.uncertain) == ((12, 0) if answered else (12 - hanging, hanging))
