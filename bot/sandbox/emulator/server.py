@@ -88,6 +88,8 @@ class EmulatorCore(UpdatesMixin):
         self._update_event: asyncio.Event | None = None
         self._changed: asyncio.Event | None = None
         self._failures: dict[str, deque[ApiError]] = {}
+        #: Seconds to hold a successful answer back, by method name (e.g. "sendMessage").
+        self.answer_delays: dict[str, float] = {}
         self._inflight = 0
         self._last_request = 0.0
         self._last_queue_change = 0.0
@@ -300,6 +302,11 @@ class EmulatorCore(UpdatesMixin):
                 return self._error_response(500, f"Internal Server Error: {exc}")
         if record_it:
             self._record(spec.name, raw, True, None, chat_id, False, received)
+        delay = self.answer_delays.get(spec.name)
+        if delay:
+            # Done and stored, but the answer is slow to come back (a distant server): a
+            # client that dies meanwhile cannot know the message arrived.
+            await asyncio.sleep(delay)
         return web.Response(
             text=_dumps({"ok": True, "result": result}), content_type="application/json"
         )
