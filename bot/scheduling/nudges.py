@@ -1,15 +1,17 @@
 """Daily learning nudges: who is due, what they get, and the ledger that prevents doubles.
 
 Delivery semantics: at most one nudge per learner per local day. The ledger row is written
-(status 'sending') in the same transaction that advances the learner's schedule, before the
-send; it is marked after. A crash between the two leaves a 'sending' row: an uncertain send
-that is reported and never repeated. A delayed occurrence (downtime, a clock jump) still goes out
-later on its own local day, inside the allowed hours and the grace window (by default the whole
-day); otherwise it is recorded as 'missed'.
+(status 'sending') in the same transaction that advances the learner's schedule, right before
+the request leaves (after the rate limiter's wait); it is marked after. A crash between the
+two leaves a 'sending' row: an uncertain send that is reported and never repeated. A delayed
+occurrence (downtime, a clock jump) still goes out later on its own local day, inside the
+allowed hours and the grace window (by default the whole day); otherwise it is recorded as
+'missed'.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -19,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.delivery.attempt import NotClaimed, SendAttempt, attempt_scope
 from bot.delivery.models import DeliveryResult, Sender
 from bot.delivery.stats import DeliveryStats
 from bot.delivery.workers import run_pool
@@ -255,11 +258,18 @@ class NudgeService:
         announce = kind == "nudge" and level > 0 and not row.backoff_announced
         plan_after = self._handled(row, plan, now, sent=kind == "nudge")
         assert row.next_due_at is not None
-        ledger_id = await self.repo.claim(plan_after, kind=kind, planned_at=row.next_due_at,
-                                          now=now, announce_backoff=announce)
-        if not ledger_id:
-            report.already_handled += 1
-            return
+        planned_at = row.next_due_at
+        ledger_ids: list[int] = []
+
+        async def claim() -> bool:
+            ledger_id = await self.repo.claim(plan_after, kind=kind, planned_at=planned_at,
+                                              now=self.clock.now(), announce_backoff=announce)
+            if not ledger_id:
+                report.already_handled += 1
+                return False
+            ledger_ids.append(ledger_id)
+            return True
+
         local_now = now.astimezone(plan.zone)
         if kind == "nudge":
             message = nudge_message(
@@ -270,8 +280,23 @@ class NudgeService:
         else:
             message = kept_note_message(row.user_id, job.lang, facts)
         assert self.sender is not None
-        result = await self.sender.send(message)
-        await self._mark(ledger_id, result, kind, report)
+        # The ledger row is written when the rate limiter lets the request go (see
+        # bot.delivery.attempt): a crash leaves 'sending' only the requests really out.
+        attempt = SendAttempt(claim=claim)
+        try:
+            with attempt_scope(attempt):
+                result = await self.sender.send(message)
+        except NotClaimed:
+            return
+        except asyncio.CancelledError:
+            if ledger_ids and attempt.unsent:
+                # Stopped while waiting out a 429: nothing went out, the nudge is due again.
+                await asyncio.shield(self.repo.unclaim(ledger_ids[0], row))
+            raise
+        # A send that failed before the rate limiter (no request made) is recorded too.
+        if not ledger_ids and not await claim():
+            return
+        await self._mark(ledger_ids[0], result, kind, report)
         report.outcomes[row.user_id] = result.status
 
     async def _mark(self, ledger_id: int, result: DeliveryResult, kind: str,

@@ -182,7 +182,7 @@ class NudgeRepository:
         now: datetime,
         announce_backoff: bool,
     ) -> int | None:
-        """Write the ledger row ('sending') and advance the schedule, before the send.
+        """Write the ledger row ('sending') and advance the schedule, right before the send.
 
         Returns the ledger id, 0 when the learner already has a row for that local day (do
         not send), or None when the schedule changed since it was read (re-plan first).
@@ -213,6 +213,25 @@ class NudgeRepository:
             row = await cursor.fetchone()
             await cursor.close()
         return 0 if row is None else int(row[0])
+
+    async def unclaim(self, ledger_id: int, before: ScheduleRow) -> bool:
+        """Undo a claim whose request was never made: drop the 'sending' row and put the
+        schedule back as it was in ``before`` (the nudge is due again)."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM nudge_ledger WHERE id = ? AND status = 'sending'", (ledger_id,))
+            if cursor.rowcount == 0:
+                return False
+            await conn.execute(
+                "UPDATE nudge_schedules SET next_due_at = ?, due_local_date = ?,"
+                " last_local_date = ?, last_sent_date = ?, ignored_streak = ?,"
+                " backoff_announced = ? WHERE user_id = ? AND plan_version = ?",
+                (_epoch(before.next_due_at), _iso(before.due_local_date),
+                 _iso(before.last_local_date), _iso(before.last_sent_date),
+                 before.ignored_streak, int(before.backoff_announced), before.user_id,
+                 before.plan_version),
+            )
+        return True
 
     async def mark(
         self,

@@ -11,6 +11,7 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.delivery.attempt import answer_received, request_leaving
 from bot.delivery.models import DeliveryResult, OutgoingMessage
 from bot.delivery.stats import DeliveryStats
 from bot.scheduling.nudges import NudgeService
@@ -34,9 +35,11 @@ class FakeSender:
         self._next_id = 1
 
     async def send(self, message: OutgoingMessage) -> DeliveryResult:
-        """Pretend to deliver."""
+        """Pretend to deliver (claiming first, as the rate limiter does when a turn comes)."""
+        await request_leaving()
         self.messages.append(message)
         status = self.outcomes.get(message.chat_id, "sent")
+        answer_received(delivered=status == "sent")
         self.stats.count(message.kind, **{status: 1})
         if status != "sent":
             return DeliveryResult(status, error=status)  # type: ignore[arg-type]

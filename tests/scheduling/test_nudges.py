@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from bot.delivery.attempt import answer_received, request_leaving
 from bot.scheduling.render import LEARN_NOW, NudgeFacts
 from bot.storage import to_epoch
 from bot.storage.delivery import DeliveryStatsRepository
@@ -261,6 +265,7 @@ async def test_an_uncertain_send_is_never_repeated(make_kit: Callable[..., Kit])
         pass
 
     async def crash_after_send(message: object) -> object:
+        await request_leaving()
         kit.sender.messages.append(message)  # type: ignore[arg-type]
         raise Crash  # the process dies between the send and the mark
 
@@ -280,6 +285,35 @@ async def test_an_uncertain_send_is_never_repeated(make_kit: Callable[..., Kit])
     assert len(uncertain) == crashed
     assert all(row.status == "sending" for row in uncertain)
     assert report.sent == 2 - crashed
+
+
+@pytest.mark.parametrize("answered", [True, False])
+async def test_a_stop_while_a_nudge_waits_keeps_it_due_one_in_flight_stays_uncertain(
+    make_kit: Callable[..., Kit], answered: bool,
+) -> None:
+    kit = make_kit()
+    await kit.learner(1)
+    kit.clock.advance(31 * MINUTE)
+    hanging: list[object] = []
+
+    async def stuck(message: object) -> object:
+        await request_leaving()  # the ledger row is written here
+        hanging.append(message)
+        if answered:  # a 429 came back: the request was refused, the send waits to retry
+            answer_received(delivered=False)
+        await asyncio.Event().wait()  # until the shutdown cancels it
+        raise AssertionError("unreachable")
+
+    kit.service.sender.send = stuck  # type: ignore[union-attr,method-assign]
+    report = await kit.service.dispatch(should_stop=lambda: bool(hanging))
+    assert report.interrupted and len(hanging) == 1
+    rows = await kit.repo.ledger(1)
+    assert [r.status for r in rows] == ([] if answered else ["sending"])
+    del kit.service.sender.send  # type: ignore[union-attr]
+    await kit.service.dispatch()
+    # Waited out: still due, sent after the restart. In flight: uncertain, never repeated.
+    assert len(kit.sender.to(1)) == (1 if answered else 0)
+    assert [r.status for r in await kit.repo.ledger(1)] == ["sent" if answered else "sending"]
 
 
 async def test_a_settings_change_replans(make_kit: Callable[..., Kit]) -> None:
