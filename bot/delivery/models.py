@@ -56,6 +56,11 @@ class OutgoingMessage:
     ``at_most_once`` (the default) means a send whose outcome is unknown (a read timeout after
     the request left) is reported as ``uncertain`` instead of being retried, so the recipient
     never gets it twice; kinds that prefer at-least-once set it to False.
+
+    ``follow_migration`` (the default): when the group was upgraded to a supergroup, the
+    message is sent again to the new chat id. A caller that records where its message went
+    (a discussion thread's anchor belongs to one chat) sets it to False and gets a failed
+    result with ``migrated_to`` instead.
     """
 
     chat_id: int
@@ -67,6 +72,7 @@ class OutgoingMessage:
     disable_notification: bool = False
     message_thread_id: int | None = None
     at_most_once: bool = True
+    follow_migration: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +83,8 @@ class DeliveryResult:
     message_id: int | None = None
     error: str | None = None
     retries: int = 0
+    # The supergroup the target group was upgraded to, when the send found out.
+    migrated_to: int | None = None
 
     @property
     def sent(self) -> bool:

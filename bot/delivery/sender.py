@@ -4,12 +4,14 @@ Every bulk message goes through here and through the Application's rate limiter 
 ``bulk`` so replies to learners go first). The sender turns Telegram's answers into a
 ``DeliveryResult``: a 403 marks the learner inactive, transient failures are retried with
 exponential back-off, and a send whose outcome is unknown is never repeated for
-at-most-once kinds.
+at-most-once kinds. A group upgraded to a supergroup (ChatMigrated) is reported to
+``on_migrated`` so its state follows, and the message goes once to the new id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -72,6 +74,7 @@ class BulkSender:
         stats: DeliveryStats,
         *,
         on_blocked: Callable[[int], Awaitable[None]] | None = None,
+        on_migrated: Callable[[int, int], Awaitable[object]] | None = None,
         max_retries: int = 5,
         base_delay: float = 0.5,
         max_delay: float = 30.0,
@@ -79,6 +82,9 @@ class BulkSender:
         self._bot = bot
         self.stats = stats
         self._on_blocked = on_blocked
+        # (old chat id, new chat id) of a group upgraded to a supergroup; public so the
+        # discussion glue can attach it after the sender was built.
+        self.on_migrated = on_migrated
         self.max_retries = max_retries
         self.base_delay = base_delay
         self.max_delay = max_delay
@@ -86,6 +92,7 @@ class BulkSender:
     async def send(self, message: OutgoingMessage) -> DeliveryResult:
         """Deliver ``message`` and report the outcome; never raises for Telegram errors."""
         retries = 0
+        moved_to: int | None = None
         while True:
             try:
                 sent = await self._call(message)
@@ -102,7 +109,17 @@ class BulkSender:
                 self.stats.count(message.kind, retried=1)
                 await asyncio.sleep(retry_after_seconds(exc) + 0.05)
                 continue
-            except (BadRequest, ChatMigrated) as exc:
+            except ChatMigrated as exc:
+                new_id = int(exc.new_chat_id)
+                await self._migrated(message.chat_id, new_id)
+                if moved_to is not None or not message.follow_migration:
+                    failed = self._failed(message, exc, retries)
+                    return dataclasses.replace(failed, migrated_to=new_id)
+                # Once, to the supergroup: the group's rows now point there too.
+                moved_to = new_id
+                message = dataclasses.replace(message, chat_id=new_id)
+                continue
+            except BadRequest as exc:
                 return self._failed(message, exc, retries)
             except NetworkError as exc:  # TimedOut included
                 repeatable = _never_arrived(exc) or (
@@ -121,7 +138,18 @@ class BulkSender:
             except TelegramError as exc:
                 return self._failed(message, exc, retries)
             self.stats.count(message.kind, sent=1)
-            return DeliveryResult("sent", message_id=sent.message_id, retries=retries)
+            return DeliveryResult("sent", message_id=sent.message_id, retries=retries,
+                                  migrated_to=moved_to)
+
+    async def _migrated(self, old_chat_id: int, new_chat_id: int) -> None:
+        logger.info("chat %s was upgraded to supergroup %s", old_chat_id, new_chat_id)
+        if self.on_migrated is None:
+            return
+        try:
+            await self.on_migrated(old_chat_id, new_chat_id)
+        except Exception:
+            # The send itself still goes on; the next ChatMigrated tries to record it again.
+            logger.exception("could not record the upgrade of chat %s", old_chat_id)
 
     def _failed(
         self, message: OutgoingMessage, exc: TelegramError, retries: int

@@ -13,6 +13,7 @@ from typing import Literal, Protocol
 from bot.clock import Clock
 from bot.content.render import clip_utf16
 from bot.discussion.links import thread_link
+from bot.discussion.migration import ChatMigrations, ChatMoved
 from bot.discussion.summary import majority_language
 from bot.storage.discussion import DiscussionRepository, GroupSettings, Post, Thread
 from bot.storage.users import Chat, ChatRepository
@@ -39,7 +40,10 @@ class GroupPort(Protocol):
         self, chat_id: int, text: str, *, topic_id: int | None = None,
         reply_to: int | None = None,
     ) -> int | None:
-        """Send a message (never with topic id 1); its message id, or None if not sent."""
+        """Send a message (never with topic id 1); its message id, or None if not sent.
+
+        Any method may raise ``ChatMoved`` when the group was upgraded to a supergroup.
+        """
         ...
 
     async def close_topic(self, chat_id: int, topic_id: int) -> bool:
@@ -76,11 +80,13 @@ class ThreadService:
     """Opens and manages discussion threads; one opening at a time per group."""
 
     def __init__(self, repo: DiscussionRepository, chats: ChatRepository, clock: Clock,
-                 *, default_language: str = "id") -> None:
+                 *, default_language: str = "id",
+                 migrations: ChatMigrations | None = None) -> None:
         self.repo = repo
         self.chats = chats
         self.clock = clock
         self.default_language = default_language
+        self.migrations = migrations
         self._locks: dict[int, asyncio.Lock] = {}
 
     # ------------------------------------------------------------------ groups
@@ -120,7 +126,34 @@ class ThreadService:
         self, port: GroupPort, chat: Chat, *, title: str, opening_text: str,
         opened_by: int | None, course_key: str | None = None, lesson_key: str | None = None,
     ) -> OpenResult:
-        """Open a thread (a lesson's thread is reused if it exists) and post its prompt."""
+        """Open a thread (a lesson's thread is reused if it exists) and post its prompt.
+
+        When the group turns out to have been upgraded to a supergroup (the port raises
+        ``ChatMoved``), the upgrade is applied and the thread is opened there, once.
+        """
+        try:
+            return await self._open(port, chat, title=title, opening_text=opening_text,
+                                    opened_by=opened_by, course_key=course_key,
+                                    lesson_key=lesson_key)
+        except ChatMoved as moved:
+            if self.migrations is None:
+                return OpenResult("failed")
+            await self.migrations.apply_moved(moved)
+            new_chat_id = moved.new_chat_id
+        target = await self.chats.get(new_chat_id)
+        if target is None:
+            return OpenResult("failed")
+        try:
+            return await self._open(port, target, title=title, opening_text=opening_text,
+                                    opened_by=opened_by, course_key=course_key,
+                                    lesson_key=lesson_key)
+        except ChatMoved:
+            return OpenResult("failed")
+
+    async def _open(
+        self, port: GroupPort, chat: Chat, *, title: str, opening_text: str,
+        opened_by: int | None, course_key: str | None, lesson_key: str | None,
+    ) -> OpenResult:
         lock = self._locks.setdefault(chat.id, asyncio.Lock())
         async with lock:
             if lesson_key is not None and course_key is not None:

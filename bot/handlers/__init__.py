@@ -24,6 +24,7 @@ from bot.handlers import (
     flood,
     lessons,
     middleware,
+    migration,
     nudges,
     onboarding,
     privacy,
@@ -56,6 +57,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(TypeHandler(Update, middleware.track), group=-1)
 
     # Group 0: features. The first matching handler wins.
+    # First of all: a group upgraded to a supergroup (the migrate_to / migrate_from service
+    # messages). Its cohort link, settings and pending broadcasts follow it to the new chat id
+    # before any feature writes to that group again.
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, migration.on_migrate))
     # Trainer tools first: a trainer's answer to an open question (a cohort name, broadcast
     # content, a course pack) must win over the learners' free-text handlers.
     app.add_handlers(trainer_tools.early_handlers(app))

@@ -7,6 +7,7 @@ Everything the bot posts in a group is short and goes through the Application's 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import (
@@ -20,12 +21,14 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 from telegram.ext import Application, ExtBot
 
 from bot.content.models import Course, Lesson
 from bot.context import SinauContext
 from bot.delivery.models import OutgoingMessage, Sender
+from bot.discussion.migration import ChatMoved
+from bot.handlers import migration
 from bot.i18n import LANGUAGES, SafeHtml, t
 from bot.storage.discussion import GroupSettings
 
@@ -37,17 +40,43 @@ _PRESENT = {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatM
 _MANAGERS = {ChatMember.ADMINISTRATOR, ChatMember.OWNER}
 
 
-class TelegramPort:
-    """The ``GroupPort`` of the discussion services, over the bot (or the bulk sender)."""
+Follow = Callable[[int, int], Awaitable[object]]
 
-    def __init__(self, bot: ExtBot[None], sender: Sender | None = None) -> None:
+
+class TelegramPort:
+    """The ``GroupPort`` of the discussion services, over the bot (or the bulk sender).
+
+    A group found upgraded to a supergroup (ChatMigrated): without ``follow`` the port raises
+    ``ChatMoved`` and the thread service applies the upgrade and opens the thread in the
+    supergroup at once. With ``follow`` (the weekly tick) the port applies it itself and
+    reports the send as not done; the tick then runs again for the new id, so the week's
+    ledger row of the old group records that nothing went out there.
+    """
+
+    def __init__(self, bot: ExtBot[None], sender: Sender | None = None, *,
+                 follow: Follow | None = None) -> None:
         self._bot = bot
         self._sender = sender
+        self._follow = follow
+        self.moved: dict[int, int] = {}  # old chat id -> supergroup id, seen by this port
+
+    async def _moved(self, chat_id: int, new_chat_id: int) -> None:
+        """Record an upgrade; raise ChatMoved unless this port follows it itself."""
+        self.moved[chat_id] = new_chat_id
+        if self._follow is not None:
+            await self._follow(chat_id, new_chat_id)
+            return
+        info = await migration.describe(self._bot, new_chat_id)
+        raise ChatMoved(chat_id, new_chat_id, type_=info.type, title=info.title,
+                        is_forum=info.is_forum)
 
     async def can_manage_topics(self, chat_id: int) -> bool:
         """Ask Telegram whether the bot holds can_manage_topics in the chat."""
         try:
             member = await self._bot.get_chat_member(chat_id, self._bot.id)
+        except ChatMigrated as exc:
+            await self._moved(chat_id, int(exc.new_chat_id))
+            return False
         except TelegramError as exc:
             logger.warning("getChatMember in %s failed: %s", chat_id, exc)
             return False
@@ -61,6 +90,9 @@ class TelegramPort:
         """Create a forum topic; None when Telegram refuses (e.g. the right was just removed)."""
         try:
             topic = await self._bot.create_forum_topic(chat_id, name)
+        except ChatMigrated as exc:
+            await self._moved(chat_id, int(exc.new_chat_id))
+            return None
         except BadRequest as exc:
             logger.warning("createForumTopic in %s refused: %s", chat_id, exc)
             return None
@@ -73,8 +105,12 @@ class TelegramPort:
         """Send ``text``; the General topic (id 1) is never named, it is the default."""
         thread = topic_id if topic_id not in (None, 1) else None
         if self._sender is not None and reply_to is None:
+            # Not followed by the sender: a thread's anchor must be recorded in its own chat.
             result = await self._sender.send(OutgoingMessage(
-                chat_id, text, kind="discussion", message_thread_id=thread))
+                chat_id, text, kind="discussion", message_thread_id=thread,
+                follow_migration=False))
+            if result.migrated_to is not None:
+                await self._moved(chat_id, result.migrated_to)
             return result.message_id if result.sent else None
         reply = (ReplyParameters(reply_to, allow_sending_without_reply=True)
                  if reply_to is not None else None)
@@ -82,6 +118,9 @@ class TelegramPort:
             message = await self._bot.send_message(
                 chat_id, text, message_thread_id=thread, reply_parameters=reply
             )
+        except ChatMigrated as exc:
+            await self._moved(chat_id, int(exc.new_chat_id))
+            return None
         except (BadRequest, Forbidden) as exc:
             logger.warning("send to group %s failed: %s", chat_id, exc)
             return None
@@ -91,6 +130,9 @@ class TelegramPort:
         """Close a forum topic."""
         try:
             return bool(await self._bot.close_forum_topic(chat_id, topic_id))
+        except ChatMigrated as exc:
+            await self._moved(chat_id, int(exc.new_chat_id))
+            return False
         except BadRequest as exc:
             logger.warning("closeForumTopic in %s refused: %s", chat_id, exc)
             return False
@@ -302,10 +344,18 @@ async def weekly_prompt_job(context: SinauContext) -> None:
     services = context.bot_data.services
     if services is None:
         return
+
+    async def follow(old_chat_id: int, new_chat_id: int) -> None:
+        await migration.follow(context.bot, services, old_chat_id, new_chat_id)
+
+    prompts = services.discussion.prompts
     # Through the bulk sender: the same paced path as every other bulk message.
-    outcomes = await services.discussion.prompts.run_weekly(
-        TelegramPort(context.bot, services.sender), render_prompt
-    )
+    group_port = TelegramPort(context.bot, services.sender, follow=follow)
+    outcomes = await prompts.run_weekly(group_port, render_prompt)
+    if group_port.moved:
+        # A group turned out to be upgraded: its state has moved, so run once more for it.
+        outcomes += await prompts.run_weekly(
+            TelegramPort(context.bot, services.sender, follow=follow), render_prompt)
     for outcome in outcomes:
         logger.info("weekly prompt %s in %s: %s", outcome.iso_week, outcome.chat_id,
                     outcome.state)
@@ -315,6 +365,8 @@ async def install(app: Application[Any, SinauContext, Any, Any, Any, Any]) -> No
     """post_init: the group command menu and the weekly prompt tick."""
     from bot.handlers import GROUP_COMMANDS
 
+    # The bulk sender's ChatMigrated errors move an upgraded group's state too.
+    migration.install(app)
     scope = BotCommandScopeAllGroupChats()
     for lang in (None, *LANGUAGES):
         commands = [BotCommand(name, t(lang or "id", f"commands.{name}"))

@@ -75,6 +75,8 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("discussion_threads", "chat_id"): "the group a thread lives in",
     ("discussion_posts", "chat_id"): "the group a post was made in (the row goes with user_id)",
     ("discussion_weekly_prompts", "chat_id"): "the group a weekly prompt went to",
+    ("chat_migrations", "old_chat_id"): "a basic group upgraded to a supergroup",
+    ("chat_migrations", "new_chat_id"): "the supergroup a basic group became",
 }
 
 # Whole tables left out of the export and the erasure, with the reason.

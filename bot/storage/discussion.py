@@ -234,11 +234,16 @@ class DiscussionRepository:
         return None if row is None else Thread.from_row(row)
 
     async def lessons_with_threads(self, chat_id: int) -> set[tuple[str, str]]:
-        """(course_key, lesson_key) of every lesson that already has a thread in the group."""
+        """(course_key, lesson_key) of every lesson that already has a thread in the group.
+
+        A supergroup counts the threads of the basic group it was upgraded from (migration
+        007): the weekly prompt goes on with the course instead of starting it again.
+        """
         rows = await self._db.fetch_all(
             "SELECT course_key, lesson_key FROM discussion_threads"
-            " WHERE chat_id = ? AND lesson_key IS NOT NULL",
-            (chat_id,),
+            " WHERE lesson_key IS NOT NULL AND (chat_id = :c OR chat_id IN"
+            " (SELECT old_chat_id FROM chat_migrations WHERE new_chat_id = :c))",
+            {"c": chat_id},
         )
         return {(r["course_key"], r["lesson_key"]) for r in rows}
 
@@ -391,7 +396,10 @@ class DiscussionRepository:
         row = await self._db.fetch_one(
             """
             WITH m AS (SELECT user_id FROM cohort_members WHERE cohort_id = :c),
-                 g AS (SELECT group_chat_id AS chat_id FROM cohorts WHERE id = :c)
+                 g0 AS (SELECT group_chat_id AS chat_id FROM cohorts WHERE id = :c),
+                 -- the group's threads from before Telegram upgraded it (migration 007)
+                 g AS (SELECT chat_id FROM g0 UNION SELECT old_chat_id FROM chat_migrations
+                       WHERE new_chat_id IN g0)
             SELECT
               (SELECT COUNT(*) FROM discussion_posts WHERE user_id IN m) AS posts,
               (SELECT COUNT(DISTINCT user_id) FROM discussion_posts WHERE user_id IN m)

@@ -19,6 +19,7 @@ from .flood import FloodController, FloodLimits
 from .html import HtmlParseError, parse_html, parse_text, utf16_len
 from .media import MediaMixin
 from .messages import MessagesMixin
+from .migration import MigrationMixin
 from .observe import ObserverMixin
 from .server import EmulatorCore
 from .spec import METHODS, SPEC_VERSION, TYPES
@@ -51,6 +52,13 @@ __all__ = [
 
 
 class BotApiEmulator(
-    ObserverMixin, ActionsMixin, DriverMixin, ChatsMixin, MediaMixin, MessagesMixin, EmulatorCore
+    ObserverMixin,
+    ActionsMixin,
+    MigrationMixin,
+    DriverMixin,
+    ChatsMixin,
+    MediaMixin,
+    MessagesMixin,
+    EmulatorCore,
 ):
     """The Telegram Bot API emulator: HTTP server, strict validation, world state and driver."""

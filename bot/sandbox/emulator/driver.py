@@ -259,6 +259,8 @@ class DriverMixin:
         service: bool = False,
     ) -> dict:
         self._can_see(user, chat)
+        if chat.migrated_to is not None and "migrate_to_chat_id" not in content:
+            raise DriverError(f"chat {chat.id} was upgraded to supergroup {chat.migrated_to}")
         if chat.type == "private":
             user.started = True
             self.unblock_bot(user)

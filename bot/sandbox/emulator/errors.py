@@ -13,12 +13,14 @@ class ApiError(Exception):
         *,
         violation: bool = False,
         retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
     ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.violation = violation
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id  # ResponseParameters of an upgraded group
         self.injected = False  # set for failures injected through fail_next
 
 
@@ -30,3 +32,9 @@ def bad_request(text: str, *, violation: bool = False) -> ApiError:
 def invalid(text: str) -> ApiError:
     """Build a 400 error caused by a request that breaks the spec (recorded as a violation)."""
     return ApiError(400, f"Bad Request: {text}", violation=True)
+
+
+def chat_migrated(new_chat_id: int) -> ApiError:
+    """The error for any method naming a basic group that was upgraded to a supergroup."""
+    return ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                    migrate_to_chat_id=new_chat_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from .errors import ApiError, bad_request, invalid
+from .errors import ApiError, bad_request, chat_migrated, invalid
 from .html import utf16_len
 from .state import FakeChat, StoredMessage
 
@@ -87,6 +87,8 @@ class MessagesMixin:
             if user is None:
                 raise bad_request("chat not found")
             chat = self._private_chat(user)
+        if chat.migrated_to is not None:
+            raise chat_migrated(chat.migrated_to)
         return chat
 
     def _check_can_send(self, chat: FakeChat) -> None:

@@ -262,6 +262,7 @@ class EmulatorCore(UpdatesMixin):
                     injected_error.code,
                     injected_error.description,
                     retry_after=injected_error.retry_after,
+                    migrate_to_chat_id=injected_error.migrate_to_chat_id,
                 )
                 err.injected = True
                 raise err
@@ -284,7 +285,9 @@ class EmulatorCore(UpdatesMixin):
             if record_it or exc.violation:
                 self._record(spec.name, raw, False, exc, chat_id, exc.injected, received)
             log.debug("/bot<redacted>/%s -> %s %s", spec.name, exc.code, exc.description)
-            return self._error_response(exc.code, exc.description, exc.retry_after)
+            return self._error_response(
+                exc.code, exc.description, exc.retry_after, exc.migrate_to_chat_id
+            )
         except Exception as exc:  # an emulator bug: report it to the tests, never hide it
             self.internal_errors.append(f"{spec.name}: {type(exc).__name__}: {exc}")
             log.exception("Emulator failure in /bot<redacted>/%s", spec.name)
@@ -346,10 +349,20 @@ class EmulatorCore(UpdatesMixin):
             log.warning("Bot API violation in %s: %s", method, rec.description)
 
     @staticmethod
-    def _error_response(code: int, description: str, retry_after: int | None = None):
+    def _error_response(
+        code: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ):
         body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+        parameters: dict[str, int] = {}
+        if migrate_to_chat_id is not None:
+            parameters["migrate_to_chat_id"] = migrate_to_chat_id
         if retry_after is not None:
-            body["parameters"] = {"retry_after": retry_after}
+            parameters["retry_after"] = retry_after
+        if parameters:
+            body["parameters"] = parameters
         return web.Response(text=_dumps(body), status=code, content_type="application/json")
 
     async def _read_params(

@@ -149,6 +149,9 @@ class FakeChat:
     # How the bot joins when add_bot_to_group is called.
     bot_joins_as_admin: bool = True
     bot_join_rights: dict[str, bool] | None = None
+    # A basic group upgraded to a supergroup: the supergroup's id. Every method naming the old
+    # id then fails with 400 and parameters.migrate_to_chat_id, and users can no longer write.
+    migrated_to: int | None = None
 
     @property
     def is_group(self) -> bool:
