@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from pypdf import PdfReader
 
+from bot.i18n import t
 from bot.learning.certificates import format_long_date
 from tests.e2e.harness import Sinau, button_data, buttons
 from tests.e2e.learner import (
@@ -222,3 +223,18 @@ async def test_courses_and_settings_by_buttons(sinau: Sinau) -> None:
     assert (prefs.nudge_time, prefs.nudge_days) == ("06:45", "weekdays")
     stored = await sinau.services.users.get(user.id)
     assert stored is not None and stored.language == "en"
+
+
+async def test_free_text_gets_a_pointer_to_the_buttons_not_silence(sinau: Sinau) -> None:
+    stranger = sinau.user("Tamu", language_code="en")
+    reply = await sinau.send(stranger, "hello?")
+    assert [text(m) for m in reply] == [str(t("en", "onboarding.start_first"))]
+    learner = sinau.user("Sari", language_code="id")
+    await onboard(sinau, learner, "id")
+    for typed in ("halo", "apa kabar? 🙂"):
+        reply = await sinau.send(learner, typed)
+        assert [text(m) for m in reply] == [str(t("id", "common.free_text"))]
+        assert button_data(reply[0])[0] == "learn:go"
+    # Its first button opens the next lesson.
+    after = await sinau.press(learner, reply[0], data="learn:go")
+    assert any(d.startswith("ls:") for m in after for d in button_data(m))

@@ -79,8 +79,9 @@ CALLBACKS: dict[str, tuple[str, str]] = {
     "^pg:": ("forged:pg:show", "RAAARR"),
     "^st:": ("learner:/settings", "RAAARR"),
     "^nz:": ("learner:/settings nz:", "RAAARR"),
-    # "Cancel" carries no owner: anyone known gets "nothing was deleted", and nothing is.
-    "^pv:": ("learner:/deleteme pv:keep", "RAAARR"),
+    # "Cancel" carries no owner: anyone known (a stranger too: /deleteme is theirs as well)
+    # gets "nothing was deleted" in their own chat, and nothing is.
+    "^pv:": ("learner:/deleteme pv:keep", "AAAARR"),
     "^ch:": ("trainer:/cohort", "RRAARR"),
     "^ts:": ("trainer:/stats", "RRAARR"),
     "^ex:": ("trainer:/export", "RRAARR"),
@@ -163,7 +164,7 @@ async def cast_of(start_sinau: Any, emulator: BotApiEmulator) -> Cast:
     # row that changed during a cell changed because of that cell.
     assert sinau.app is not None and sinau.app.job_queue is not None
     sinau.app.job_queue.scheduler.pause()
-    # Strangers: seen once (a plain "halo", which the bot leaves unanswered), never /start-ed.
+    # Strangers: seen once (a plain "halo", answered "type /start first"), never /start-ed.
     strangers = [sinau.user(f"Asing {n}", language_code="id")
                  for n in range(len(COMMANDS) + len(CALLBACKS))]
     for stranger in strangers:
