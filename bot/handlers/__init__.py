@@ -136,6 +136,12 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, common.unknown_command)
     )
+    # ... any other message in a private chat (text, sticker, voice) that no question waits
+    # for gets a short pointer to the buttons, not silence. Edits and service messages don't.
+    app.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+                       & ~filters.COMMAND & ~filters.StatusUpdate.ALL, common.free_text)
+    )
     # ... and a button press no pattern above claims (forged data, a retired button) is
     # answered "expired", so every callback query gets its one answer.
     app.add_handler(CallbackQueryHandler(common.unknown_button))
