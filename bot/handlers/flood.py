@@ -47,6 +47,9 @@ def _sender(update: object) -> int | None:
     if not isinstance(update, Update) or update.my_chat_member is not None:
         # The bot's own membership changes are facts to record, not messages to ration.
         return None
+    message = update.message
+    if message is not None and (message.migrate_to_chat_id or message.migrate_from_chat_id):
+        return None  # a group upgraded to a supergroup: Telegram's notice, never a flood
     sender = update.effective_user
     if sender is None or sender.is_bot:
         return None
