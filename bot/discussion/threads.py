@@ -1,7 +1,10 @@
 """Threads in groups: open (forum topic or anchor message), find, best answer, close.
 
-The Telegram side (creating a topic, sending, closing) is behind ``GroupPort`` so this module
-stays free of ``telegram`` imports; the handlers provide the real port, tests a fake one.
+The Telegram side (creating a topic, sending, pinning, closing) is behind ``GroupPort`` so this
+module stays free of ``telegram`` imports; the handlers provide the real port, tests a fake one.
+
+In a group without topics a thread's anchor is pinned quietly while the thread is open, so
+members find it again as the chat scrolls; forum topics are findable already and never pinned.
 """
 
 from __future__ import annotations
@@ -50,6 +53,14 @@ class GroupPort(Protocol):
         """Close a forum topic; False if Telegram refused."""
         ...
 
+    async def pin(self, chat_id: int, message_id: int) -> bool:
+        """Pin a message without notifying; False when not allowed or refused (never raises)."""
+        ...
+
+    async def unpin(self, chat_id: int, message_id: int) -> bool:
+        """Unpin a message; False when not allowed or refused (never raises)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class OpenResult:
@@ -58,6 +69,7 @@ class OpenResult:
     status: OpenStatus
     thread: Thread | None = None
     link: str | None = None
+    pinned: bool = False  # the new thread's anchor was pinned
 
     @property
     def ok(self) -> bool:
@@ -176,7 +188,9 @@ class ThreadService:
                 anchor_message_id=anchor, course_key=course_key, lesson_key=lesson_key,
                 opened_by=opened_by, now=self.clock.now(),
             )
-            return OpenResult("opened", thread, link_of(thread))
+            # Best effort, after the thread is recorded: without the right it stays unpinned.
+            pinned = anchor is not None and not chat.is_forum and await port.pin(chat.id, anchor)
+            return OpenResult("opened", thread, link_of(thread), pinned=pinned)
 
     async def find(
         self, chat_id: int, *, topic_id: int | None, is_topic: bool, reply_to: int | None
@@ -203,11 +217,17 @@ class ThreadService:
         return post
 
     async def close(self, port: GroupPort, thread: Thread, closing_text: str) -> bool:
-        """Close the thread: say so in it, then close the forum topic; False if closed."""
+        """Close the thread: say so in it, then close its topic or unpin its anchor.
+
+        False if it was closed already. Whether the anchor was pinned is not stored: the unpin
+        is simply asked for, and a group where the bot may not pin refuses it harmlessly.
+        """
         if not await self.repo.close(thread.id, self.clock.now()):
             return False
         await port.send(thread.chat_id, closing_text, topic_id=thread.message_thread_id,
                         reply_to=None if thread.is_topic else thread.anchor_message_id)
         if thread.message_thread_id is not None:
             await port.close_topic(thread.chat_id, thread.message_thread_id)
+        elif thread.anchor_message_id is not None:
+            await port.unpin(thread.chat_id, thread.anchor_message_id)
         return True

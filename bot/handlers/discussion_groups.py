@@ -137,6 +137,28 @@ class TelegramPort:
             logger.warning("closeForumTopic in %s refused: %s", chat_id, exc)
             return False
 
+    async def pin(self, chat_id: int, message_id: int) -> bool:
+        """Pin quietly; False when refused (the bot lacks can_pin_messages, most often)."""
+        # Trying is the rights check: one request, answered when it matters; a cached
+        # getChatMember answer would go stale whenever an admin changes the bot's rights.
+        return await self._pin_call("pinChatMessage", self._bot.pin_chat_message(
+            chat_id, message_id, disable_notification=True), chat_id)
+
+    async def unpin(self, chat_id: int, message_id: int) -> bool:
+        """Unpin; False when refused (e.g. the bot never had the right to pin it)."""
+        return await self._pin_call("unpinChatMessage", self._bot.unpin_chat_message(
+            chat_id, message_id=message_id), chat_id)
+
+    @staticmethod
+    async def _pin_call(method: str, call: Awaitable[bool], chat_id: int) -> bool:
+        try:
+            return bool(await call)
+        except (BadRequest, Forbidden, ChatMigrated) as exc:
+            # Usually "not enough rights to manage pinned messages": pinning is optional.
+            logger.info("%s in %s not done: %s", method, chat_id, exc)
+        except TelegramError as exc:
+            logger.warning("%s in %s failed: %s", method, chat_id, exc)
+        return False
 
 def port(context: SinauContext) -> TelegramPort:
     """The port for interactive replies (they go before bulk traffic in the limiter)."""

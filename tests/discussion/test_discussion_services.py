@@ -29,12 +29,14 @@ EN_TEXT = "I think public service should be fast, friendly and transparent for e
 class FakePort:
     """A GroupPort that records what it was asked to do."""
 
-    def __init__(self, *, topics_right: bool = True) -> None:
+    def __init__(self, *, topics_right: bool = True, pin_right: bool = True) -> None:
         self.topics_right = topics_right
+        self.pin_right = pin_right
         self.next_id = 100
         self.sent: list[tuple[int, str, int | None, int | None]] = []
         self.topics: list[tuple[int, str]] = []
         self.closed: list[tuple[int, int]] = []
+        self.pins: list[tuple[str, int, int]] = []  # ("pin" | "unpin", chat, message)
 
     async def can_manage_topics(self, chat_id: int) -> bool:
         return self.topics_right
@@ -54,6 +56,14 @@ class FakePort:
     async def close_topic(self, chat_id: int, topic_id: int) -> bool:
         self.closed.append((chat_id, topic_id))
         return True
+
+    async def pin(self, chat_id: int, message_id: int) -> bool:
+        self.pins.append(("pin", chat_id, message_id))
+        return self.pin_right
+
+    async def unpin(self, chat_id: int, message_id: int) -> bool:
+        self.pins.append(("unpin", chat_id, message_id))
+        return self.pin_right
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from .media import MediaMixin
 from .messages import MessagesMixin
 from .migration import MigrationMixin
 from .observe import ObserverMixin
+from .pins import PinsMixin
 from .server import EmulatorCore
 from .spec import METHODS, SPEC_VERSION, TYPES
 from .state import FakeChat, FakeUser, Member, RequestRecord, StoredFile, StoredPoll, Topic
@@ -57,6 +58,7 @@ class BotApiEmulator(
     MigrationMixin,
     DriverMixin,
     ChatsMixin,
+    PinsMixin,
     MediaMixin,
     MessagesMixin,
     EmulatorCore,

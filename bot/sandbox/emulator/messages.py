@@ -297,6 +297,7 @@ class MessagesMixin:
         ):
             raise bad_request("message can't be deleted")
         del chat.messages[message_id]
+        chat.pinned_message_ids.discard(message_id)  # deleting a message unpins it
         self.deleted_messages.append((chat.id, message_id))
         self._notify_changed()
 

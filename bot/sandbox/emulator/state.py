@@ -146,6 +146,8 @@ class FakeChat:
     topics: dict[int, Topic] = field(default_factory=dict)
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     next_message_id: int = 1
+    # Ids of the chat's pinned messages (pinChatMessage); a deleted message leaves the set.
+    pinned_message_ids: set[int] = field(default_factory=set)
     # How the bot joins when add_bot_to_group is called.
     bot_joins_as_admin: bool = True
     bot_join_rights: dict[str, bool] | None = None
@@ -187,7 +189,16 @@ class FakeChat:
             "premium_subscription": False,
             "gifts_from_channels": False,
         }
+        if newest := self.newest_pinned():
+            # As getChat shows it: the newest pin, without its own reply_to_message.
+            out["pinned_message"] = {
+                k: v for k, v in self.messages[newest].data.items() if k != "reply_to_message"
+            }
         return out
+
+    def newest_pinned(self) -> int | None:
+        """The id of the newest pinned message still in the chat (ids grow with time)."""
+        return max((m for m in self.pinned_message_ids if m in self.messages), default=None)
 
     def take_message_id(self) -> int:
         """Allocate the next message id in this chat."""
