@@ -194,6 +194,12 @@ def _media_lines(message: Message, downloads: Downloads | None) -> list[str]:
     return lines
 
 
+def _one_line(text: str, width: int = 60) -> str:
+    """The first line of ``text``, cut to ``width`` characters."""
+    first = text.split("\n", 1)[0]
+    return first if len(first) <= width else first[: width - 1] + "…"
+
+
 def render_message(
     message: Message,
     *,
@@ -214,6 +220,10 @@ def render_message(
         lines.extend(caption.split("\n"))
     if "poll" in message:
         lines.extend(_poll_lines(message["poll"], ansi=ansi))
+    pinned = message.get("pinned_message")
+    if pinned is not None:
+        lines.append(f"📌 menyematkan pesan / pinned a message: "
+                     f"{_one_line(pinned.get('text') or pinned.get('caption') or '')}")
     if not lines:
         lines.append("(pesan tanpa teks / message without text)")
     lines.extend(_button_lines(message))

@@ -102,6 +102,13 @@ def test_poll_options_are_numbered() -> None:
     assert lines == ["📊 Nilai dasar ASN? (kuis/quiz)", "  [1] BerAKHLAK", "  [2] Lainnya"]
 
 
+def test_a_pin_notice_names_the_pinned_message() -> None:
+    pinned = {"message_id": 4, "text": "Diskusi: Pelayanan prima di kelurahan\nBalas pesan ini."}
+    lines = render_message({"message_id": 5, "pinned_message": pinned}, ansi=False)
+    assert lines == ["📌 menyematkan pesan / pinned a message: Diskusi: Pelayanan prima di "
+                     "kelurahan"]
+
+
 def test_speaker_block_indents_continuation_lines() -> None:
     assert speaker_block("Sinau", ["a", "", "b"]) == "Sinau ▸ a\n\n        b"
 
