@@ -58,9 +58,11 @@ class TelegramSettings(_Section):
     @field_validator("api_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        value = value.strip()
+        scheme, sep, rest = value.partition("://")
+        if not sep or scheme.lower() not in ("http", "https") or not rest.strip("/"):
+            raise ValueError("must start with http:// or https:// and name a server")
+        return f"{scheme.lower()}://{rest}".rstrip("/")
 
     @field_validator("webhook_secret")
     @classmethod

@@ -104,6 +104,24 @@ def test_bad_admin_ids_name_the_variable_in_one_line(
     assert "\n" not in str(error.value) and "Value error" not in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("http://127.0.0.1:8081/", "http://127.0.0.1:8081"),
+     (" HTTP://bot-api:8081 ", "http://bot-api:8081"),
+     ("https://api.example/tg/", "https://api.example/tg")],
+)
+def test_api_url_is_normalised(monkeypatch: pytest.MonkeyPatch, value: str, expected: str) -> None:
+    monkeypatch.setenv("SINAU_TELEGRAM__API_URL", value)
+    assert load_settings().telegram.api_url == expected
+
+
+@pytest.mark.parametrize("value", ["http://", "ftp://x", "localhost:8081", ""])
+def test_bad_api_url_names_the_variable(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("SINAU_TELEGRAM__API_URL", value)
+    with pytest.raises(ConfigError, match=r"SINAU_TELEGRAM__API_URL"):
+        load_settings()
+
+
 def test_bad_env_json_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SINAU_ACCESS__ADMIN_IDS", "[1, x]")
     with pytest.raises(ConfigError, match=r"SINAU_ACCESS__ADMIN_IDS"):
