@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
@@ -15,7 +17,8 @@ Keyboard = list[list[InlineKeyboardButton]]
 
 
 def _button(context: SinauContext, key: str, data: str, **params: object) -> InlineKeyboardButton:
-    return InlineKeyboardButton(context.t(key, **params), callback_data=data)
+    # A button label is plain text, not HTML: a name like "A & B" must not show as "A &amp; B".
+    return InlineKeyboardButton(html.unescape(context.t(key, **params)), callback_data=data)
 
 
 async def show_menu(update: Update, text: str, keyboard: Keyboard) -> None:
@@ -35,12 +38,17 @@ async def show_menu(update: Update, text: str, keyboard: Keyboard) -> None:
 
 async def _list_view(context: SinauContext) -> tuple[str, Keyboard]:
     cohorts = await context.services.training.cohorts.list()
+    # Archived cohorts come last, marked 🗄: their card is the only way to restore them.
+    archived = await context.services.training.cohorts.list(archived=True)
     rows = [
         [_button(context, "cohort.item", f"ch:o:{c.id}", name=c.name, members=c.members)]
         for c in cohorts[:30]
     ]
+    rows += [[InlineKeyboardButton("🗄 " + html.unescape(context.t(
+        "cohort.item", name=c.name, members=c.members)), callback_data=f"ch:o:{c.id}")]
+        for c in archived[:10]]
     rows.append([_button(context, "cohort.btn_new", "ch:n")])
-    key = "cohort.list_title" if cohorts else "cohort.list_empty"
+    key = "cohort.list_title" if cohorts or archived else "cohort.list_empty"
     return context.t(key, count=len(cohorts)), rows
 
 

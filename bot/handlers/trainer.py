@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, filters
+from telegram.ext import Application, ApplicationHandlerStop, filters
 
 from bot.context import SinauContext
 from bot.handlers.auth import require_role
@@ -247,14 +247,18 @@ async def answer_prompt(update: Update, context: SinauContext) -> None:
     if prompt is None:
         return
     if prompt.kind.startswith("cohort_"):
-        if update.effective_message is not None and update.effective_message.text:
-            await cohorts.answer_text(update, context, prompt.kind, prompt.ref)
-        return
-    if prompt.kind == "bc_content":
+        if update.effective_message is None or not update.effective_message.text:
+            return
+        await cohorts.answer_text(update, context, prompt.kind, prompt.ref)
+    elif prompt.kind == "bc_content":
         await broadcast.answer_content(update, context, prompt.ref)
-        return
-    if prompt.kind == "upload":
+    elif prompt.kind == "upload":
         await upload.answer_file(update, context)
+    else:
+        return
+    # The message answered the trainer's question: a pending onboarding or settings question
+    # (group 2) must not take it as a name, unit or time as well.
+    raise ApplicationHandlerStop
 
 
 def early_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> list[Any]:
