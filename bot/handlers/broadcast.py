@@ -14,7 +14,7 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import SinauContext
 from bot.handlers.auth import require_role
-from bot.handlers.broadcast_delivery import button_rows, progress_text, start_broadcast
+from bot.handlers.broadcast_delivery import button_rows, start_broadcast
 from bot.handlers.cohorts import show_menu
 from bot.i18n import SafeHtml
 from bot.storage.broadcasts import Broadcast
@@ -67,12 +67,14 @@ async def answer_content(update: Update, context: SinauContext, ref: str) -> Non
         caption = message.caption_html if message.caption else None
         await service.set_file(draft.id, "document", message.document.file_id, caption)
     elif message.text:
-        html_text = message.text_html
-        if len(html_text) > TEXT_LIMIT:
-            await message.reply_text(context.t("broadcast.too_long", length=len(html_text),
+        # Telegram's limit counts the visible text (UTF-16 units), not the HTML markup: a
+        # 4000-character text with bold words or "&" in it must go through.
+        length = len(message.text.encode("utf-16-le")) // 2
+        if length > TEXT_LIMIT:
+            await message.reply_text(context.t("broadcast.too_long", length=length,
                                                limit=TEXT_LIMIT))
             return
-        await service.set_text(draft.id, html_text)
+        await service.set_text(draft.id, message.text_html)
     else:
         await message.reply_text(context.t("broadcast.bad_content"))
         return
@@ -228,8 +230,8 @@ async def _confirm(update: Update, context: SinauContext, draft: Broadcast,
         await show_menu(update, context.t("broadcast.scheduled", id=draft.id, when=when,
                                           count=count), cancel)
         return
-    await show_menu(update, progress_text(context.lang, await services.training.broadcasts
-                                           .progress(draft.id)), cancel)
+    # The run's first progress report turns the preview into the progress message (editing
+    # it here too would race that edit, or repeat it: "message is not modified").
     start_broadcast(context.application, draft.id)
 
 

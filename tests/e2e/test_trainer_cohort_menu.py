@@ -5,44 +5,21 @@ invite link, archiving and restoring.
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Any
 
-from bot.i18n import t
 from bot.sandbox.emulator import BotApiEmulator
 from bot.training.cohorts import invite_link
 from tests.e2e.harness import Message, Sinau, button_data, buttons
 from tests.e2e.learner import text, with_data
+from tests.e2e.trainer_screens import failed_requests, press, say
 from tests.e2e.trainer_steps import admin_and_trainer, onboard_by_link
 
 TOO_LONG = "Kelurahan " + "Gajahmungkur " * 5  # 75 characters: over the 64 allowed
 
 
-def plain(markup: str) -> str:
-    """What a user sees of a Telegram-HTML text: tags dropped, entities decoded."""
-    return html.unescape(re.sub(r"<[^>]+>", "", markup))
-
-
-def say(key: str, **params: Any) -> str:
-    """The Indonesian catalogue text for ``key`` as the trainer reads it."""
-    return plain(t("id", key, **params))
-
-
-def failed_requests(emulator: BotApiEmulator) -> list[tuple[str, str | None]]:
-    """Bot API calls the emulator refused (a refused edit or send is a bug here)."""
-    return [(r.method, r.description) for r in emulator.requests if not r.ok]
-
-
 async def open_menu(sinau: Sinau, trainer: Any) -> Message:
     """/cohort; the menu message."""
     return with_data(await sinau.send(trainer, "/cohort"), "ch:")
-
-
-async def press(sinau: Sinau, trainer: Any, message: Message, data: str) -> Message:
-    """Press a button of the menu message; the message as it is now (edited)."""
-    await sinau.press(trainer, message, data=data)
-    return sinau.message(trainer, message["message_id"])
 
 
 async def stored_courses(sinau: Sinau, cohort_id: int) -> dict[str, str | None]:
