@@ -6,17 +6,21 @@ unsent whenever the claim has not happened yet; and a send interrupted while it 
 tries (the server answered, so nothing was delivered) can go back to the queue. Only a request
 that left without an answer is truly uncertain.
 
-The caller opens a :class:`SendAttempt` with :func:`attempt_scope`; the rate limiter, running
-in the same task, calls :func:`request_leaving` and :func:`answer_received` around each HTTP
-request. The context variable keeps concurrent sends apart.
+Callers use :func:`send_claimed`; the rate limiter, running in the same task, calls
+:func:`request_leaving` and :func:`answer_received` around each HTTP request. A context variable
+keeps concurrent sends apart.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class NotClaimed(Exception):  # noqa: N818 - a signal, not an error
@@ -72,3 +76,30 @@ def answer_received(*, delivered: bool) -> None:
     if attempt is not None:
         attempt.in_flight = False
         attempt.delivered = attempt.delivered or delivered
+
+
+async def send_claimed(
+    send: Callable[[], Awaitable[T]],
+    claim: Callable[[], Awaitable[bool]],
+    unclaim: Callable[[], Awaitable[object]],
+) -> T | None:
+    """``send()`` with ``claim()`` run when its request leaves; None when the claim said no.
+
+    If the task is cancelled (a shutdown) after the claim but while nothing is out or
+    delivered (waiting out a 429), ``unclaim()`` gives the work back. A send that ended before
+    reaching the rate limiter (no request made) is claimed afterwards, so its outcome can be
+    recorded like any other.
+    """
+    attempt = SendAttempt(claim=claim)
+    try:
+        with attempt_scope(attempt):
+            result = await send()
+    except NotClaimed:
+        return None
+    except asyncio.CancelledError:
+        if attempt.claimed and attempt.unsent:
+            await asyncio.shield(unclaim())
+        raise
+    if not attempt.claimed and not await claim():
+        return None
+    return result

@@ -11,7 +11,6 @@ allowed hours and the grace window (by default the whole day); otherwise it is r
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -21,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery.attempt import NotClaimed, SendAttempt, attempt_scope
+from bot.delivery.attempt import send_claimed
 from bot.delivery.models import DeliveryResult, Sender
 from bot.delivery.stats import DeliveryStats
 from bot.delivery.workers import run_pool
@@ -280,21 +279,13 @@ class NudgeService:
         else:
             message = kept_note_message(row.user_id, job.lang, facts)
         assert self.sender is not None
+        sender = self.sender
         # The ledger row is written when the rate limiter lets the request go (see
-        # bot.delivery.attempt): a crash leaves 'sending' only the requests really out.
-        attempt = SendAttempt(claim=claim)
-        try:
-            with attempt_scope(attempt):
-                result = await self.sender.send(message)
-        except NotClaimed:
-            return
-        except asyncio.CancelledError:
-            if ledger_ids and attempt.unsent:
-                # Stopped while waiting out a 429: nothing went out, the nudge is due again.
-                await asyncio.shield(self.repo.unclaim(ledger_ids[0], row))
-            raise
-        # A send that failed before the rate limiter (no request made) is recorded too.
-        if not ledger_ids and not await claim():
+        # bot.delivery.attempt): a crash leaves 'sending' only the requests really out, and a
+        # stop while the nudge waits out a 429 gives it back (due again).
+        result = await send_claimed(lambda: sender.send(message), claim,
+                                    lambda: self.repo.unclaim(ledger_ids[0], row))
+        if result is None:
             return
         await self._mark(ledger_ids[0], result, kind, report)
         report.outcomes[row.user_id] = result.status

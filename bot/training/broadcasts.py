@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.delivery.attempt import NotClaimed, SendAttempt, attempt_scope
+from bot.delivery.attempt import send_claimed
 from bot.delivery.models import DeliveryResult
 from bot.delivery.workers import run_pool
 from bot.storage.broadcasts import Broadcast, BroadcastRepository, Recipient
@@ -217,19 +217,11 @@ class BroadcastService:
 
             # The row is claimed when the rate limiter lets the request go, not before the
             # wait: a crash then leaves 'sending' only the requests really out.
-            attempt = SendAttempt(claim=claim)
-            try:
-                with attempt_scope(attempt):
-                    result = await send(broadcast, recipient)
-            except NotClaimed:
-                return
-            except asyncio.CancelledError:
-                if attempt.claimed and attempt.unsent:
-                    # Stopped while waiting between tries (after a 429): nothing went out.
-                    await asyncio.shield(self.repo.unclaim(bid, chat_id, self._clock.now()))
-                raise
-            # A send that failed before the limiter (no request was made) is settled too.
-            if not attempt.claimed and not await claim():
+            result = await send_claimed(
+                lambda: send(broadcast, recipient), claim,
+                lambda: self.repo.unclaim(bid, chat_id, self._clock.now()),
+            )
+            if result is None:
                 return
             await self.repo.settle(bid, chat_id, result.status, message_id=result.message_id,
                                    error=result.error, now=self._clock.now())
