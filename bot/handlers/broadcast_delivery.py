@@ -73,7 +73,7 @@ def outgoing(services: Any, broadcast: Broadcast, recipient: Recipient) -> Outgo
                                text=text + "\n\n" + t(lang, "broadcast.lesson_hint"))
     return OutgoingMessage(
         chat_id=recipient.chat_id, text=text, kind="broadcast",
-        buttons=((Button(t(lang, "broadcast.btn_open_lesson"), f"crs:pick:{course.key}"),),),
+        buttons=((Button(t(lang, "broadcast.btn_open_lesson"), f"crs:open:{course.key}"),),),
     )
 
 

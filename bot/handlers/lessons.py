@@ -47,7 +47,9 @@ async def courses_command(update: Update, context: SinauContext) -> None:
 
 
 async def on_course_callback(update: Update, context: SinauContext) -> None:
-    """crs:list (new message), crs:back (edit to the list), crs:pick:<key> (make current)."""
+    """crs:list (new message), crs:back (edit to the list), crs:pick:<key> (make current, in
+    place of the list), crs:open:<key> (make current, as a new message: the message with the
+    button, e.g. a broadcast lesson, stays as it was)."""
     query = update.callback_query
     user = await onboarded(update, context)
     if query is None or user is None:
@@ -58,7 +60,7 @@ async def on_course_callback(update: Update, context: SinauContext) -> None:
     elif data == "crs:back":
         await query.answer()
         await edit(query, *await _course_list(context, user))
-    elif data.startswith("crs:pick:"):
+    elif data.startswith(("crs:pick:", "crs:open:")):
         chosen = await context.services.learning.choose_course(user, data.split(":", 2)[2])
         if chosen is None:
             await expired(query, lang)
@@ -70,6 +72,10 @@ async def on_course_callback(update: Update, context: SinauContext) -> None:
                    done=chosen.done, total=chosen.total, minutes=course.minutes),
                  t(lang, "learn.course_complete" if chosen.complete else "learn.course_current")]
         first = [] if chosen.complete else [button(t(lang, "dashboard.learn"), "learn:go")]
+        if data.startswith("crs:open:"):
+            await context.bot.send_message(user.id, "\n\n".join(lines), reply_markup=keyboard(
+                first, [button(t(lang, "dashboard.courses"), "crs:list")]))
+            return
         await edit(query, "\n\n".join(lines),
                    keyboard(first, [button(t(lang, "learn.back"), "crs:back")]))
     else:

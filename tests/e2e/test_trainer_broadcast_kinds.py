@@ -79,9 +79,12 @@ async def test_lesson_broadcast_to_cohort_and_its_group(
                                 course=course.title.get(lang),
                                 card=plain(render_markdown(lesson.cards[0].get(lang))))
         assert buttons(got) == [say("broadcast.btn_open_lesson", lang)]
-        opened = await press(sinau, learner, got, f"crs:pick:{course.key}")
+        after = await sinau.press(learner, got, data=f"crs:open:{course.key}")
+        [opened] = after
         assert course.title.get(lang) in text(opened)
         assert "learn:go" in button_data(opened)
+        # The broadcast itself stays readable: the course opens below it.
+        assert sinau.message(learner, got["message_id"]) == got
         snapshot = await sinau.services.learning.snapshot(learner.id)
         assert snapshot is not None and snapshot.course_key == course.key
 
