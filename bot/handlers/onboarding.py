@@ -8,6 +8,7 @@ from bot.context import SinauContext
 from bot.handlers import settings as settings_handlers
 from bot.handlers.keyboards import language_keyboard, preset_time, time_keyboard, unit_keyboard
 from bot.handlers.render import button, dashboard, edit, expired, keyboard
+from bot.handlers.trainer import joined_note
 from bot.i18n import LANGUAGES, choose_language, detect_language, t
 from bot.learning import onboarding as rules
 from bot.storage.users import User
@@ -115,6 +116,9 @@ async def _finish(update: Update, context: SinauContext, user: User, nudge_time:
                   query_to_edit: bool) -> None:
     user = await context.services.learning.finish_onboarding(user, nudge_time)
     text = t(context.lang, "onboarding.done", name=user.name, time=nudge_time)
+    joined = joined_note(context.services, user.id, context.lang)  # came with a cohort link
+    if joined is not None:
+        text = f"{text}\n\n{joined}"
     if query_to_edit and update.callback_query is not None:
         await edit(update.callback_query, text, None)
     elif update.effective_message is not None:

@@ -147,11 +147,21 @@ async def deep_link(update: Update, context: SinauContext) -> None:
     if payload.startswith(COHORT_INVITE_PREFIX) and user.onboarded:
         # Onboarding's /start already ran the onboarding hooks, which joined the learner;
         # report that outcome (or join now if the hooks did not run). A learner still
-        # onboarding joins when onboarding finishes.
+        # onboarding joins when onboarding finishes, and is told then (joined_note).
         cohorts = training.cohorts
         result = cohorts.take_unreported(user.id) or await cohorts.join(payload, user.id)
-        name = result.cohort.name if result.cohort else ""
-        await message.reply_text(context.t(f"cohort.join_{result.outcome}", name=name))
+        await message.reply_text(_join_text(context.lang, result))
+
+
+def joined_note(services: Any, user_id: int, lang: str) -> str | None:
+    """What the cohort invite a learner came with did, once (shown when onboarding ends)."""
+    result = services.training.cohorts.take_unreported(user_id)
+    return None if result is None else _join_text(lang, result)
+
+
+def _join_text(lang: str, result: Any) -> str:
+    name = result.cohort.name if result.cohort else ""
+    return t(lang, f"cohort.join_{result.outcome}", name=name)
 
 
 async def join_after_onboarding(services: Any, user: User) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from tests.e2e.harness import Message, Sinau
 from tests.e2e.learner import text, with_data
+from tests.e2e.trainer_screens import say
 
 LINK = re.compile(r"https://t\.me/(\w+)\?start=(c_[A-Za-z0-9]{10})")
 
@@ -45,6 +46,16 @@ async def onboard_by_link(sinau: Sinau, user: Any, payload: str) -> Message:
     await sinau.press(user, question, data="ob:name:keep")
     await sinau.press(user, question, data="ob:unit:0")
     after = await sinau.press(user, question, data="ob:time:0730")
+    # The end of onboarding says what the cohort link did (nothing for other payloads).
+    cohorts = sinau.services.training.cohorts
+    open_ones, closed = await cohorts.list(), await cohorts.list(archived=True)
+    done = text(sinau.message(user, question["message_id"]))
+    for found, outcome in ((open_ones, "joined"), (closed, "archived")):
+        for cohort in found:
+            if cohort.invite_code == payload:
+                assert done.endswith(say(f"cohort.join_{outcome}", name=cohort.name)), done
+    if all(c.invite_code != payload for c in open_ones + closed):
+        assert done.endswith("/settings."), done
     return with_data(after, "learn:go")
 
 
