@@ -111,6 +111,22 @@ async def states(db: Database, broadcast_id: int) -> dict[str, int]:
     return await BroadcastRepository(db).counts(broadcast_id)
 
 
+async def restart_until_done(emulator: BotApiEmulator, database: Database, log: Path,
+                             broadcast_id: int, **env: str) -> dict[str, int]:
+    """Start the bot again, wait until the broadcast is done, stop it; recipients per state."""
+    proc = start_bot(emulator, database.path, log, **env)
+    try:
+        async def finished() -> bool:
+            found = await BroadcastRepository(database).get(broadcast_id)
+            return found is not None and found.state == "done"
+
+        await wait_until(finished, 90, proc, log)
+        await emulator.settle()
+    finally:
+        assert await stop(proc) == 0, tail(log)
+    return await states(database, broadcast_id)
+
+
 async def test_sigkill_mid_broadcast_then_restart_sends_nobody_two_copies(
     emulator: BotApiEmulator, database: Database, tmp_path: Path,
 ) -> None:
@@ -139,18 +155,7 @@ async def test_sigkill_mid_broadcast_then_restart_sends_nobody_two_copies(
     assert at_kill["pending"] > 0, at_kill  # really mid-way
     delivered_before = {u: copies(emulator, u) for u in everyone}
 
-    proc = start_bot(emulator, database.path, log, **slow)
-    try:
-        async def finished() -> bool:
-            found = await BroadcastRepository(database).get(broadcast_id)
-            return found is not None and found.state == "done"
-
-        await wait_until(finished, 90, proc, log)
-        await emulator.settle()
-    finally:
-        assert await stop(proc) == 0, tail(log)
-
-    final = await states(database, broadcast_id)
+    final = await restart_until_done(emulator, database, log, broadcast_id, **slow)
     got = {u: copies(emulator, u) for u in everyone}
     assert max(got.values()) == 1, "a recipient got two copies"
     # Uncertain rows are exactly the ones in flight at the kill; they were not resent.
@@ -202,17 +207,7 @@ async def test_sigterm_while_a_broadcast_waits_out_a_long_429_stops_within_10_s(
     # A graceful stop leaves nothing uncertain: the sends waiting out the 429 were not made.
     assert at_stop["sending"] == 0, at_stop
 
-    proc = start_bot(emulator, database.path, log)
-    try:
-        async def finished() -> bool:
-            found = await BroadcastRepository(database).get(broadcast_id)
-            return found is not None and found.state == "done"
-
-        await wait_until(finished, 90, proc, log)
-        await emulator.settle()
-    finally:
-        assert await stop(proc) == 0, tail(log)
-    final = await states(database, broadcast_id)
+    final = await restart_until_done(emulator, database, log, broadcast_id)
     got = {u: copies(emulator, u) for u in everyone}
     assert set(got.values()) == {1}, "a recipient got no copy or two"
     assert final["sent"] == LEARNERS + 1
