@@ -144,7 +144,7 @@ class NudgeSettings(_Section):
     """Daily learning nudges."""
 
     enabled: bool = True
-    tick_seconds: float = Field(default=20, gt=0, le=300)
+    tick_seconds: float = Field(default=5, gt=0, le=300)
     # A delayed nudge (downtime, a clock jump) still goes out later that local day by default.
     grace_minutes: int = Field(default=24 * 60, ge=0, le=24 * 60)
     quiet_start: time = time(6, 0)
