@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.context import SinauContext
+from bot.discussion.migration import ChatMoved
+from bot.handlers.migration import follow
 
 logger = logging.getLogger(__name__)
 
@@ -16,10 +18,16 @@ async def on_error(update: object, context: SinauContext) -> None:
     """Log the exception and, in a private chat, apologise once."""
     error = context.error
     if isinstance(error, Forbidden):
-        # The user blocked the bot: stop writing to them until they come back.
-        if isinstance(update, Update) and update.effective_user is not None:
-            await context.services.users.set_active(update.effective_user.id, False)
+        # In a private chat the user blocked the bot: stop writing to them until they come
+        # back. (In a group it is the bot that was removed, not the member who wrote.)
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is not None and chat.type == "private":
+            await context.services.users.set_active(chat.id, False)
         logger.info("forbidden: %s", error)
+        return
+    if isinstance(error, ChatMigrated | ChatMoved):
+        # A reply to a group Telegram has upgraded: follow it, so the next one goes right.
+        await _follow_upgrade(update, context, error)
         return
     if isinstance(error, (TimedOut, RetryAfter, NetworkError)):
         logger.warning("network trouble: %s", error)
@@ -36,3 +44,19 @@ async def on_error(update: object, context: SinauContext) -> None:
             await context.bot.send_message(update.effective_chat.id, context.t("common.error"))
         except Exception:  # noqa: BLE001 - the apology is best effort
             logger.warning("could not send the error notice")
+
+
+async def _follow_upgrade(update: object, context: SinauContext,
+                          error: ChatMigrated | ChatMoved) -> None:
+    services = context.bot_data.services
+    if services is None:
+        return
+    try:
+        if isinstance(error, ChatMoved):
+            await services.discussion.migrations.apply_moved(error)
+        elif isinstance(update, Update) and update.effective_chat is not None:
+            await follow(context.bot, services, update.effective_chat.id, error.new_chat_id)
+    except Exception:
+        logger.exception("could not follow a group upgrade")
+        return
+    logger.info("followed a group upgrade: %s", error)

@@ -84,3 +84,20 @@ async def test_member_flooding_gets_one_note_then_silence(
     said = [text(m) for m in emulator.messages(group)]
     assert sum("pelan-pelan" in s for s in said) == 1
     assert len(said) == 6  # five answers, one note, then silence
+
+
+async def test_a_reply_refused_403_in_a_group_leaves_the_member_active(
+    start_sinau: StartSinau, emulator: BotApiEmulator
+) -> None:
+    """The bot removed from a group as a member writes there: the 403 is the bot's, so the
+    member (who never blocked the bot) keeps getting private messages."""
+    member = emulator.add_user("Ani")
+    sinau = await start_sinau()
+    await sinau.send(member, "/start")
+    group = emulator.create_group("Grup ASN", supergroup=False, members=[member], with_bot=True)
+    emulator.fail_next("sendMessage", 403, "Forbidden: bot was kicked from the group chat")
+    await post(sinau, member, "/start", group)
+    await sinau.settle()
+    stored = await sinau.services.users.get(member.id)
+    assert stored is not None and stored.is_active
+    assert sinau.services.metrics.unexpected_errors == 0

@@ -212,3 +212,24 @@ async def test_missed_announcement_learned_by_the_weekly_prompt(
     assert [(r.method, r.ok) for r in _to(emulator, s.group, since)] == [("sendMessage", False)]
     repo = s.sinau.services.discussion.repo
     assert await repo.weeks_sent(new.id) == 1 and await _group_of(s) == new.id
+
+
+async def test_a_reply_refused_as_migrated_moves_the_group_too(
+    start_sinau: StartSinau, emulator: BotApiEmulator,
+) -> None:
+    """A command from the old group arrives late (sent just before the upgrade); the reply is
+    refused with migrate_to_chat_id, and the error handler follows the group."""
+    s = await _setup(start_sinau, emulator, weekly=False)
+    new = emulator.upgrade_to_supergroup(s.group, forum=True, announce=False)
+    await emulator.send_update({"message": {
+        "message_id": 9001, "date": int(emulator.now().timestamp()),
+        "chat": {"id": s.group.id, "type": "group", "title": s.group.title},
+        "from": {"id": s.trainer.id, "is_bot": False, "first_name": s.trainer.first_name},
+        "text": "/threads", "entities": [{"type": "bot_command", "offset": 0, "length": 8}],
+    }})
+    await s.sinau.settle()
+    assert await _group_of(s) == new.id
+    assert s.sinau.services.metrics.unexpected_errors == 0
+    # The trainer who wrote is not taken for someone who blocked the bot.
+    trainer = await s.sinau.services.users.get(s.trainer.id)
+    assert trainer is not None and trainer.is_active
