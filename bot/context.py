@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.i18n import DEFAULT_LANGUAGE, SafeHtml, t
+from bot.i18n import DEFAULT_LANGUAGE, SafeHtml, label, t
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -48,3 +48,7 @@ class SinauContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     def t(self, key: str, **params: Any) -> SafeHtml:
         """``t()`` in this update's language."""
         return t(self.lang, key, **params)
+
+    def label(self, key: str, **params: Any) -> str:
+        """``label()`` (a button's plain text) in this update's language."""
+        return label(self.lang, key, **params)

@@ -85,11 +85,10 @@ async def answer_content(update: Update, context: SinauContext, ref: str) -> Non
 async def _audience_view(context: SinauContext, bid: int) -> tuple[str, Any]:
     cohorts = await context.services.training.cohorts.list()
     rows = [[(context.t("broadcast.btn_everyone"), f"bc:au:{bid}:e")]]
-    # Button labels are plain text: unescape what t() escaped for HTML.
-    rows += [[(html.unescape(context.t("broadcast.btn_cohort", name=c.name)),
-               f"bc:au:{bid}:c:{c.id}")] for c in cohorts[:20]]
-    rows += [[(html.unescape(context.t("broadcast.btn_group", name=c.name)),
-               f"bc:au:{bid}:g:{c.id}")] for c in cohorts[:20] if c.group_chat_id is not None]
+    rows += [[(context.label("broadcast.btn_cohort", name=c.name), f"bc:au:{bid}:c:{c.id}")]
+             for c in cohorts[:20]]
+    rows += [[(context.label("broadcast.btn_group", name=c.name), f"bc:au:{bid}:g:{c.id}")]
+             for c in cohorts[:20] if c.group_chat_id is not None]
     rows.append([(context.t("broadcast.btn_cancel"), f"bc:x:{bid}")])
     return context.t("broadcast.ask_audience"), button_rows(*rows)
 

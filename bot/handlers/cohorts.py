@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
@@ -17,8 +15,7 @@ Keyboard = list[list[InlineKeyboardButton]]
 
 
 def _button(context: SinauContext, key: str, data: str, **params: object) -> InlineKeyboardButton:
-    # A button label is plain text, not HTML: a name like "A & B" must not show as "A &amp; B".
-    return InlineKeyboardButton(html.unescape(context.t(key, **params)), callback_data=data)
+    return InlineKeyboardButton(context.label(key, **params), callback_data=data)
 
 
 async def show_menu(update: Update, text: str, keyboard: Keyboard) -> None:
@@ -44,8 +41,8 @@ async def _list_view(context: SinauContext) -> tuple[str, Keyboard]:
         [_button(context, "cohort.item", f"ch:o:{c.id}", name=c.name, members=c.members)]
         for c in cohorts[:30]
     ]
-    rows += [[InlineKeyboardButton("🗄 " + html.unescape(context.t(
-        "cohort.item", name=c.name, members=c.members)), callback_data=f"ch:o:{c.id}")]
+    rows += [[InlineKeyboardButton("🗄 " + context.label(
+        "cohort.item", name=c.name, members=c.members), callback_data=f"ch:o:{c.id}")]
         for c in archived[:10]]
     rows.append([_button(context, "cohort.btn_new", "ch:n")])
     key = "cohort.list_title" if cohorts or archived else "cohort.list_empty"

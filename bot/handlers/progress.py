@@ -7,7 +7,7 @@ from telegram import InputFile, Update
 from bot.context import SinauContext
 from bot.handlers.discussion import progress_line as discussion_line
 from bot.handlers.render import bar, button, expired, jp_text, keyboard, onboarded, percent
-from bot.i18n import t
+from bot.i18n import label, t
 from bot.learning.certificates import format_long_date
 from bot.storage.certificates import CertificateRecord
 
@@ -53,7 +53,7 @@ async def progress_command(update: Update, context: SinauContext) -> None:
     if discussed := await discussion_line(context, user.id):
         stats.append(discussed)
     lines.append("\n".join(stats))
-    rows = [[button(t(lang, "progress.certificate_button", title=r.course_title),
+    rows = [[button(label(lang, "progress.certificate_button", title=r.course_title),
                     f"pg:c:{r.course_key}")] for r in report.certificates]
     await context.bot.send_message(update.effective_chat.id, "\n\n".join(lines),
                                    reply_markup=keyboard(*rows) if rows else None)

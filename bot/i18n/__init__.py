@@ -63,6 +63,12 @@ def t(lang: str | None, key: str, **params: Any) -> SafeHtml:
     return SafeHtml(template.format_map({k: _escape(v) for k, v in params.items()}))
 
 
+def label(lang: str | None, key: str, **params: Any) -> str:
+    """The text for ``key`` as plain text, for a button label: Telegram shows labels as they
+    are, so "A & B" must not read "A &amp; B" there."""
+    return html.unescape(t(lang, key, **params))
+
+
 def has_key(key: str) -> bool:
     """True when ``key`` exists in the catalogues."""
     return key in catalogue(DEFAULT_LANGUAGE)

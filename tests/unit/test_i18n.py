@@ -10,6 +10,7 @@ from bot.i18n import (
     catalogue,
     choose_language,
     detect_language,
+    label,
     language_from_code,
     placeholders,
     t,
@@ -74,3 +75,10 @@ def test_choose_language_precedence() -> None:
     assert choose_language(None, "en") == "en"
     assert choose_language(None, "de", "The quick brown fox jumps over the lazy dog again") == "en"
     assert choose_language(None, None, None) == "id"
+
+
+def test_labels_are_plain_text_with_the_parameters_as_typed() -> None:
+    name = "Bina & Karya <Kelurahan>"
+    assert "Bina &amp; Karya &lt;Kelurahan&gt;" in t("id", "cohort.item", name=name, members=3)
+    shown = label("id", "cohort.item", name=name, members=3)
+    assert name in shown and "&amp;" not in shown
