@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
@@ -159,36 +160,24 @@ class BulkSender:
         return DeliveryResult("failed", error=scrub(exc.message), retries=retries)
 
     async def _call(self, message: OutgoingMessage) -> Message:
+        options: dict[str, Any] = {
+            "parse_mode": ParseMode.HTML,
+            "reply_markup": markup(message),
+            "disable_notification": message.disable_notification,
+            "message_thread_id": message.message_thread_id,
+            "rate_limit_args": BULK,
+        }
         if message.media is not None:
             send = (self._bot.send_photo if message.media.kind == "photo"
                     else self._bot.send_document)
             return await send(  # type: ignore[operator]
-                message.chat_id,
-                message.media.file_id,
-                caption=message.text or None,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup(message),
-                disable_notification=message.disable_notification,
-                message_thread_id=message.message_thread_id,
-                rate_limit_args=BULK,
+                message.chat_id, message.media.file_id, caption=message.text or None, **options
             )
         if message.document is not None:
             return await self._bot.send_document(
                 message.chat_id,
                 InputFile(message.document.content, filename=message.document.filename),
                 caption=message.text or None,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup(message),
-                disable_notification=message.disable_notification,
-                message_thread_id=message.message_thread_id,
-                rate_limit_args=BULK,
+                **options,
             )
-        return await self._bot.send_message(
-            message.chat_id,
-            message.text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup(message),
-            disable_notification=message.disable_notification,
-            message_thread_id=message.message_thread_id,
-            rate_limit_args=BULK,  # type: ignore[call-arg]
-        )
+        return await self._bot.send_message(message.chat_id, message.text, **options)
