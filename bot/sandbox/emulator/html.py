@@ -9,6 +9,7 @@ that the documentation forbids, so that the bot's bugs surface in tests.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 __all__ = ["HtmlParseError", "parse_html", "parse_text", "utf16_len"]
 
@@ -115,7 +116,7 @@ def parse_html(text: str) -> tuple[str, list[dict]]:
     out: list[str] = []
     entities: list[dict] = []
     # Stack items: [tag, entity dict or None, start offset in UTF-16 units]
-    stack: list[list] = []
+    stack: list[list[Any]] = []
     u16 = 0
     i = 0
     n = len(text)
@@ -179,7 +180,9 @@ def parse_html(text: str) -> tuple[str, list[dict]]:
     return "".join(out), entities
 
 
-def _open_entity(name: str, attrs: dict[str, str], stack: list[list], text: str, pos: int):
+def _open_entity(
+    name: str, attrs: dict[str, str], stack: list[list[Any]], text: str, pos: int
+) -> dict[str, Any] | None:
     """Validate an opening tag in its context and return the entity it starts (or None)."""
     parent = stack[-1][0] if stack else None
     if parent == "code" or (parent == "pre" and name != "code"):
