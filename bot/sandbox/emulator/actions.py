@@ -6,11 +6,14 @@ import copy
 import itertools
 from typing import Any
 
-from .driver import DriverError
+from .driver import Driver, DriverError
+from .media import document_object, photo_sizes
 from .state import CallbackRecord, FakeChat, FakeUser
 
+__all__ = ["ActionsDriver"]
 
-class ActionsMixin:
+
+class ActionsDriver(Driver):
     """Pressing buttons, forging callbacks, voting, sending files and odd updates."""
 
     _query_ids = itertools.count(4_382_901_000_000_000_001)
@@ -18,7 +21,7 @@ class ActionsMixin:
     async def press_button(
         self,
         user: FakeUser,
-        message_or_id: dict | int,
+        message_or_id: dict[str, Any] | int,
         *,
         text: str | None = None,
         data: str | None = None,
@@ -29,7 +32,7 @@ class ActionsMixin:
             chat = (
                 self.chat(message_or_id["chat"]["id"])
                 if isinstance(message_or_id, dict)
-                else self._private_chat(user)
+                else self.private_chat(user)
             )
         self._can_see(user, chat)
         stored = self._find(chat, message_or_id)
@@ -65,12 +68,12 @@ class ActionsMixin:
         )
         return self._callback(user, chat, message, data)
 
-    def _callback(self, user: FakeUser, chat: FakeChat, message: dict, data: str) -> str:
+    def _callback(self, user: FakeUser, chat: FakeChat, message: dict[str, Any], data: str) -> str:
         query_id = str(next(self._query_ids))
-        self._callbacks[query_id] = CallbackRecord(
+        self.callbacks[query_id] = CallbackRecord(
             query_id, user.id, chat.id, message["message_id"], data, self.now()
         )
-        self._push_update(
+        self.push_update(
             "callback_query",
             {
                 "id": query_id,
@@ -109,7 +112,7 @@ class ActionsMixin:
             stored.votes.pop(user.id, None)
         poll["total_voter_count"] = len(stored.votes)
         if not poll["is_anonymous"]:
-            self._push_update(
+            self.push_update(
                 "poll_answer",
                 {
                     "poll_id": poll_id,
@@ -120,7 +123,7 @@ class ActionsMixin:
                     ],
                 },
             )
-        self._push_update("poll", copy.deepcopy(poll))
+        self.push_update("poll", copy.deepcopy(poll))
 
     async def upload_document(
         self,
@@ -132,13 +135,13 @@ class ActionsMixin:
         caption: str | None = None,
         chat: FakeChat | None = None,
         thread_id: int | None = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """``user`` sends a file; the bot can getFile and download it."""
         f = self.store_file(content, filename, mime_type, "documents")
-        body: dict[str, Any] = {"document": self.document_object(f)}
+        body: dict[str, Any] = {"document": document_object(f)}
         if caption:
             body["caption"] = caption
-        target = chat or self._private_chat(user)
+        target = chat or self.private_chat(user)
         return self._user_message(user, target, body, thread_id=thread_id)
 
     async def send_photo(
@@ -149,17 +152,17 @@ class ActionsMixin:
         caption: str | None = None,
         chat: FakeChat | None = None,
         thread_id: int | None = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """``user`` sends a PNG/JPEG photo."""
         f = self.store_file(content, None, "image/jpeg", "photos")
-        body: dict[str, Any] = {"photo": self.photo_sizes(f)}
+        body: dict[str, Any] = {"photo": photo_sizes(f)}
         if caption:
             body["caption"] = caption
-        target = chat or self._private_chat(user)
+        target = chat or self.private_chat(user)
         return self._user_message(user, target, body, thread_id=thread_id)
 
-    async def send_update(self, raw_update: dict) -> dict:
+    async def send_update(self, raw_update: dict[str, Any]) -> dict[str, Any]:
         """Queue an arbitrary (even malformed) update; an update_id is added if missing."""
-        update = self._push_raw(copy.deepcopy(raw_update))
-        self._raw_update_ids.add(update["update_id"])
+        update = self.updates.push_raw(copy.deepcopy(raw_update))
+        self.updates.raw_update_ids.add(update["update_id"])
         return update

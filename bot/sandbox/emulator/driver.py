@@ -1,4 +1,9 @@
-"""Test driver: users, groups and topics, user actions that produce updates, and waiting."""
+"""Test driver, the world's side: users, groups and topics, and what users type in them.
+
+``Driver`` extends the ``EmulatorState`` with what a test does as the users: it changes the
+world and queues the updates Telegram would send. The other driver parts (``actions.py``,
+``migration.py``, ``observe.py``) build on it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,9 @@ from typing import Any
 
 from .html import utf16_len
 from .state import ADMIN_RIGHTS, FakeChat, FakeUser, Member, StoredMessage, Topic
+from .world import EmulatorState
+
+__all__ = ["Driver", "DriverError", "detect_entities"]
 
 _ENTITY_PATTERNS = (
     ("bot_command", re.compile(r"(?<![\w/@])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")),
@@ -23,7 +31,7 @@ class DriverError(AssertionError):
     """A driver call that a real user could not perform (fails the test)."""
 
 
-def detect_entities(text: str) -> list[dict]:
+def detect_entities(text: str) -> list[dict[str, Any]]:
     """Entities Telegram's clients would attach to a typed text (commands, mentions, links)."""
     found: list[tuple[int, int, str]] = []
     for kind, pattern in _ENTITY_PATTERNS:
@@ -38,8 +46,8 @@ def detect_entities(text: str) -> list[dict]:
     ]
 
 
-class DriverMixin:
-    """Everything a test does to play the users' side and to observe the bot."""
+class Driver(EmulatorState):
+    """The users' side of the world: creating it, and what users write and do in chats."""
 
     _ids = itertools.count(5_000_000_001)
     _group_ids = itertools.count(1)
@@ -71,11 +79,11 @@ class DriverMixin:
         if isinstance(chat, FakeChat):
             return chat
         if isinstance(chat, FakeUser):
-            return self._private_chat(chat)
+            return self.private_chat(chat)
         if chat in self.chats:
             return self.chats[chat]
         if chat in self.users:
-            return self._private_chat(self.users[chat])
+            return self.private_chat(self.users[chat])
         raise DriverError(f"no chat {chat}")
 
     def create_group(
@@ -129,45 +137,30 @@ class DriverMixin:
     def _bot_membership(self, admin: bool, rights: dict[str, bool] | None) -> Member:
         return Member("administrator", self._rights(rights)) if admin else Member("member")
 
-    def _push_member_update(
-        self, chat: FakeChat, subject: FakeUser, old: Member, new: Member, actor: FakeUser
-    ) -> None:
-        kind = "my_chat_member" if subject is self.bot_user else "chat_member"
-        self._push_update(
-            kind,
-            {
-                "chat": chat.to_api(),
-                "from": actor.to_api(),
-                "date": self._ts(),
-                "old_chat_member": old.to_api(subject.to_api()),
-                "new_chat_member": new.to_api(subject.to_api()),
-            },
-        )
-
     async def add_bot_to_group(self, chat: FakeChat, by_user: FakeUser) -> None:
         """``by_user`` adds the bot: my_chat_member update plus a new_chat_members message."""
         old = chat.bot_member
         chat.bot_member = self._bot_membership(chat.bot_joins_as_admin, chat.bot_join_rights)
-        self._push_member_update(chat, self.bot_user, old, chat.bot_member, by_user)
+        self.push_member_update(chat, self.bot_user, old, chat.bot_member, by_user)
         self._user_message(
             by_user, chat, {"new_chat_members": [self.bot_user.to_api()]}, service=True
         )
 
-    async def join_group(self, chat: FakeChat, user: FakeUser) -> dict:
+    async def join_group(self, chat: FakeChat, user: FakeUser) -> dict[str, Any]:
         """``user`` joins: a new_chat_members service message (and chat_member if allowed)."""
         old = chat.members.get(user.id) or Member("left")
         chat.members[user.id] = Member("member")
         if chat.bot_member.status == "administrator":
-            self._push_member_update(chat, user, old, chat.members[user.id], user)
+            self.push_member_update(chat, user, old, chat.members[user.id], user)
         return self._user_message(user, chat, {"new_chat_members": [user.to_api()]}, service=True)
 
-    async def leave_group(self, chat: FakeChat, user: FakeUser) -> dict:
+    async def leave_group(self, chat: FakeChat, user: FakeUser) -> dict[str, Any]:
         """``user`` leaves: a left_chat_member service message (and chat_member if allowed)."""
         old = chat.members.get(user.id) or Member("left")
         msg = self._user_message(user, chat, {"left_chat_member": user.to_api()}, service=True)
         chat.members[user.id] = Member("left")
         if chat.bot_member.status == "administrator":
-            self._push_member_update(chat, user, old, chat.members[user.id], user)
+            self.push_member_update(chat, user, old, chat.members[user.id], user)
         return msg
 
     def create_topic(
@@ -196,16 +189,16 @@ class DriverMixin:
         """The user blocks the bot (my_chat_member update in the private chat)."""
         if not user.blocked:
             user.blocked = True
-            self._push_member_update(
-                self._private_chat(user), self.bot_user, Member("member"), Member("kicked"), user
+            self.push_member_update(
+                self.private_chat(user), self.bot_user, Member("member"), Member("kicked"), user
             )
 
     def unblock_bot(self, user: FakeUser) -> None:
         """The user unblocks the bot (my_chat_member update in the private chat)."""
         if user.blocked:
             user.blocked = False
-            self._push_member_update(
-                self._private_chat(user), self.bot_user, Member("kicked"), Member("member"), user
+            self.push_member_update(
+                self.private_chat(user), self.bot_user, Member("kicked"), Member("member"), user
             )
 
     def deactivate(self, user: FakeUser) -> None:
@@ -213,7 +206,7 @@ class DriverMixin:
         user.deactivated = True
 
     # ----------------------------------------------------------- user actions
-    def _find(self, chat: FakeChat, message: dict | int) -> StoredMessage:
+    def _find(self, chat: FakeChat, message: dict[str, Any] | int) -> StoredMessage:
         mid = message["message_id"] if isinstance(message, dict) else message
         stored = chat.messages.get(mid)
         if stored is None:
@@ -229,7 +222,7 @@ class DriverMixin:
         elif not (chat.members.get(user.id) and chat.members[user.id].present):
             raise DriverError(f"user {user.id} is not a member of chat {chat.id}")
 
-    def _bot_sees(self, chat: FakeChat, msg: dict, service: bool) -> bool:
+    def _bot_sees(self, chat: FakeChat, msg: dict[str, Any], service: bool) -> bool:
         if chat.type == "private":
             return True
         member = chat.bot_member
@@ -252,12 +245,12 @@ class DriverMixin:
         self,
         user: FakeUser,
         chat: FakeChat,
-        content: dict,
+        content: dict[str, Any],
         *,
         thread_id: int | None = None,
-        reply_to: dict | int | None = None,
+        reply_to: dict[str, Any] | int | None = None,
         service: bool = False,
-    ) -> dict:
+    ) -> dict[str, Any]:
         self._can_see(user, chat)
         if chat.migrated_to is not None and "migrate_to_chat_id" not in content:
             raise DriverError(f"chat {chat.id} was upgraded to supergroup {chat.migrated_to}")
@@ -267,7 +260,7 @@ class DriverMixin:
         msg: dict[str, Any] = {
             "message_id": chat.take_message_id(),
             "from": user.to_api(),
-            "date": self._ts(),
+            "date": self.ts(),
             "chat": chat.to_api(),
         }
         if thread_id is not None:
@@ -282,7 +275,7 @@ class DriverMixin:
         msg.update(content)
         chat.messages[msg["message_id"]] = StoredMessage(msg, False)
         if self._bot_sees(chat, msg, service):
-            self._push_update("message", copy.deepcopy(msg))
+            self.push_update("message", copy.deepcopy(msg))
         return copy.deepcopy(msg)
 
     async def send_text(
@@ -292,30 +285,32 @@ class DriverMixin:
         *,
         chat: FakeChat | None = None,
         thread_id: int | None = None,
-        reply_to: dict | int | None = None,
-    ) -> dict:
+        reply_to: dict[str, Any] | int | None = None,
+    ) -> dict[str, Any]:
         """``user`` types ``text`` (commands, mentions and links get their entities)."""
         content: dict[str, Any] = {"text": text}
         if entities := detect_entities(text):
             content["entities"] = entities
-        target = chat or self._private_chat(user)
+        target = chat or self.private_chat(user)
         return self._user_message(user, target, content, thread_id=thread_id, reply_to=reply_to)
 
-    async def edit_text(self, user: FakeUser, message: dict | int, new_text: str) -> dict:
+    async def edit_text(
+        self, user: FakeUser, message: dict[str, Any] | int, new_text: str
+    ) -> dict[str, Any]:
         """``user`` edits their own message: an edited_message update."""
         chat = (
             self.chat(message["chat"]["id"])
             if isinstance(message, dict)
-            else (self._private_chat(user))
+            else self.private_chat(user)
         )
         stored = self._find(chat, message)
         if stored.from_bot or stored.data.get("from", {}).get("id") != user.id:
             raise DriverError("users can only edit their own messages")
-        new = dict(stored.data, text=new_text, edit_date=self._ts())
+        new = dict(stored.data, text=new_text, edit_date=self.ts())
         new.pop("entities", None)
         if entities := detect_entities(new_text):
             new["entities"] = entities
         stored.data = new
         if self._bot_sees(chat, new, False):
-            self._push_update("edited_message", copy.deepcopy(new))
+            self.push_update("edited_message", copy.deepcopy(new))
         return copy.deepcopy(new)

@@ -5,16 +5,20 @@ Telegram create a supergroup with a new id (-100...), with the same members and 
 bot, if it is in the group, gets two service messages: ``migrate_to_chat_id`` in the old group
 and ``migrate_from_chat_id`` in the supergroup. From then on every method naming the old id
 fails with 400 "group chat was upgraded to a supergroup chat" and
-``parameters.migrate_to_chat_id`` (see ``MessagesMixin._chat``), and nobody can write there.
+``parameters.migrate_to_chat_id`` (see ``EmulatorState.api_chat``), and nobody can write there.
 """
 
 from __future__ import annotations
 
-from .driver import DriverError
+from typing import Any
+
+from .driver import Driver, DriverError
 from .state import FakeChat, FakeUser, Member
 
+__all__ = ["MigrationDriver"]
 
-class MigrationMixin:
+
+class MigrationDriver(Driver):
     """``upgrade_to_supergroup`` and the service messages that announce it."""
 
     def upgrade_to_supergroup(
@@ -61,7 +65,7 @@ class MigrationMixin:
 
     def announce_upgrade(
         self, chat: FakeChat, *, by: FakeUser | None = None, old_first: bool = True
-    ) -> list[dict]:
+    ) -> list[dict[str, Any]]:
         """Deliver the two service messages of an upgrade (again, or in the other order)."""
         old = self.chat(chat)
         if old.migrated_to is None:

@@ -1,4 +1,4 @@
-"""Test driver, observing side: reading the bot's messages and waiting for the bot."""
+"""Test driver, observing side: reading the bot's messages and pins, and waiting for the bot."""
 
 from __future__ import annotations
 
@@ -9,18 +9,25 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .driver import Driver
+from .state import FakeChat, FakeUser
 
-class ObserverMixin:
-    """Reading stored messages and files, and waiting for the bot to act or go quiet."""
+__all__ = ["ObserverDriver"]
 
-    def messages(self, chat_or_id: Any, *, from_bot: bool = True) -> list[dict]:
+ChatRef = FakeChat | FakeUser | int
+
+
+class ObserverDriver(Driver):
+    """Reading stored messages, pins and files, and waiting for the bot to act or go quiet."""
+
+    def messages(self, chat_or_id: ChatRef, *, from_bot: bool = True) -> list[dict[str, Any]]:
         """Current messages of a chat in order: the bot's only, or all with from_bot=False."""
         chat = self.chat(chat_or_id)
         return [
             copy.deepcopy(s.data) for s in chat.messages.values() if s.from_bot or not from_bot
         ]
 
-    def last_message(self, chat_or_id: Any) -> dict | None:
+    def last_message(self, chat_or_id: ChatRef) -> dict[str, Any] | None:
         """The latest message the bot sent in the chat (current state), or None."""
         chat = self.chat(chat_or_id)
         for stored in reversed(chat.messages.values()):
@@ -28,13 +35,18 @@ class ObserverMixin:
                 return copy.deepcopy(stored.data)
         return None
 
-    def reply_keyboard(self, chat_or_id: Any) -> dict | None:
+    def reply_keyboard(self, chat_or_id: ChatRef) -> dict[str, Any] | None:
         """The reply keyboard markup of the bot's latest message that set one, if any."""
         chat = self.chat(chat_or_id)
         for stored in reversed(chat.messages.values()):
             if stored.from_bot and stored.reply_keyboard is not None:
                 return copy.deepcopy(stored.reply_keyboard)
         return None
+
+    def pinned(self, chat_or_id: ChatRef) -> list[int]:
+        """Ids of the chat's pinned messages still in it, oldest first."""
+        chat = self.chat(chat_or_id)
+        return sorted(m for m in chat.pinned_message_ids if m in chat.messages)
 
     def file_bytes(self, file_id: str) -> bytes:
         """The stored bytes of a file."""
@@ -55,22 +67,22 @@ class ObserverMixin:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise TimeoutError(f"condition not met within {timeout} s")
-            event = self._changed_event()
+            event = self.changed_event()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), min(remaining, 0.25))
 
     async def wait_for_message(
         self,
-        chat: Any,
+        chat: ChatRef,
         *,
-        predicate: Callable[[dict], bool] | None = None,
+        predicate: Callable[[dict[str, Any]], bool] | None = None,
         timeout: float = 5.0,  # noqa: ASYNC109 - public API
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Wait for a bot message sent after this call started (matching ``predicate``)."""
         target = self.chat(chat)
         baseline = target.next_message_id
 
-        def check() -> dict | None:
+        def check() -> dict[str, Any] | None:
             """The first new bot message that matches, if any."""
             for mid in range(baseline, target.next_message_id):
                 stored = target.messages.get(mid)
@@ -89,12 +101,12 @@ class ObserverMixin:
         deadline = time.monotonic() + timeout
         while True:
             now = time.monotonic()
-            idle = now - max(self._last_request, self._last_queue_change)
-            if not self._updates and self._inflight == 0 and idle >= quiet:
+            idle = now - max(self.last_request, self.updates.last_change)
+            if not self.updates.queued and self.inflight == 0 and idle >= quiet:
                 return
             if now > deadline:
                 raise TimeoutError(
-                    f"emulator not settled after {timeout} s: {len(self._updates)} pending "
-                    f"updates, {self._inflight} requests in flight"
+                    f"emulator not settled after {timeout} s: {len(self.updates.queued)} pending "
+                    f"updates, {self.inflight} requests in flight"
                 )
             await asyncio.sleep(min(0.02, quiet / 2))

@@ -16,7 +16,11 @@ from __future__ import annotations
 import copy
 
 from .errors import bad_request
+from .sending import check_can_send, new_bot_message
 from .state import FakeChat, StoredMessage
+from .world import EmulatorState, Handler, Params, Parsed
+
+__all__ = ["HANDLERS", "NO_RIGHTS", "SERVICE_KEYS", "is_service"]
 
 NO_RIGHTS = "not enough rights to manage pinned messages in the chat"
 # Message fields that make a message a service message (those the emulator produces and a
@@ -50,66 +54,71 @@ def is_service(stored: StoredMessage) -> bool:
     return not SERVICE_KEYS.isdisjoint(stored.data)
 
 
-class PinsMixin:
-    """pinChatMessage, unpinChatMessage and unpinAllChatMessages."""
+def _pin_chat(s: EmulatorState, p: Params) -> FakeChat:
+    """The chat of a pin request: reachable by the bot (403 otherwise)."""
+    chat = s.api_chat(p["chat_id"])
+    # The same refusals as for sending: a group the bot is not in (403), a private chat
+    # whose user blocked the bot or never started it.
+    check_can_send(chat)
+    return chat
 
-    def _pin_chat(self, p: dict) -> FakeChat:
-        """The chat of a pin request: reachable by the bot (403 otherwise)."""
-        chat = self._chat(p["chat_id"])
-        # The same refusals as for sending: a group the bot is not in (403), a private chat
-        # whose user blocked the bot or never started it.
-        self._check_can_send(chat)
-        return chat
 
-    def _check_pin_rights(self, chat: FakeChat) -> None:
-        if chat.is_group and not chat.bot_member.can("can_pin_messages"):
-            raise bad_request(NO_RIGHTS)
+def _check_pin_rights(chat: FakeChat) -> None:
+    if chat.is_group and not chat.bot_member.can("can_pin_messages"):
+        raise bad_request(NO_RIGHTS)
 
-    def _api_pinChatMessage(self, p: dict, parsed: dict) -> bool:
-        chat = self._pin_chat(p)
-        stored = chat.messages.get(p["message_id"])
-        if stored is None:
-            raise bad_request("message to pin not found")
-        self._check_pin_rights(chat)
-        if is_service(stored):
-            raise bad_request("a service message can't be pinned")
-        if p["message_id"] in chat.pinned_message_ids:
-            return True
-        chat.pinned_message_ids.add(p["message_id"])
-        pinned = {k: v for k, v in stored.data.items() if k != "reply_to_message"}
-        # In a forum the service message appears in the pinned message's topic.
-        thread = stored.data.get("message_thread_id") if stored.data.get(
-            "is_topic_message") else None
-        service = self._new_bot_message(chat, thread, None, {}, {"pinned_message": pinned})
-        self._push_update("message", copy.deepcopy(service))
+
+def pin_chat_message(s: EmulatorState, p: Params, parsed: Parsed) -> bool:
+    """pinChatMessage: a pinned_message service message from the bot, as an update too."""
+    chat = _pin_chat(s, p)
+    stored = chat.messages.get(p["message_id"])
+    if stored is None:
+        raise bad_request("message to pin not found")
+    _check_pin_rights(chat)
+    if is_service(stored):
+        raise bad_request("a service message can't be pinned")
+    if p["message_id"] in chat.pinned_message_ids:
         return True
+    chat.pinned_message_ids.add(p["message_id"])
+    pinned = {k: v for k, v in stored.data.items() if k != "reply_to_message"}
+    # In a forum the service message appears in the pinned message's topic.
+    topic_message = stored.data.get("is_topic_message")
+    thread = stored.data.get("message_thread_id") if topic_message else None
+    service = new_bot_message(s, chat, thread, None, {}, {"pinned_message": pinned})
+    s.push_update("message", copy.deepcopy(service))
+    return True
 
-    def _api_unpinChatMessage(self, p: dict, parsed: dict) -> bool:
-        chat = self._pin_chat(p)
-        message_id = p.get("message_id") or None  # 0 or absent: the newest pin
+
+def unpin_chat_message(s: EmulatorState, p: Params, parsed: Parsed) -> bool:
+    """unpinChatMessage: the given message, or the newest pin."""
+    chat = _pin_chat(s, p)
+    message_id = p.get("message_id") or None  # 0 or absent: the newest pin
+    if message_id is None:
+        message_id = chat.newest_pinned()
         if message_id is None:
-            message_id = chat.newest_pinned()
-            if message_id is None:
-                raise bad_request("message to unpin not found")
-        stored = chat.messages.get(message_id)
-        if stored is None:
             raise bad_request("message to unpin not found")
-        self._check_pin_rights(chat)
-        if is_service(stored):
-            raise bad_request("a service message can't be pinned")
-        chat.pinned_message_ids.discard(message_id)
-        self._notify_changed()
-        return True
+    stored = chat.messages.get(message_id)
+    if stored is None:
+        raise bad_request("message to unpin not found")
+    _check_pin_rights(chat)
+    if is_service(stored):
+        raise bad_request("a service message can't be pinned")
+    chat.pinned_message_ids.discard(message_id)
+    s.notify_changed()
+    return True
 
-    def _api_unpinAllChatMessages(self, p: dict, parsed: dict) -> bool:
-        chat = self._pin_chat(p)
-        self._check_pin_rights(chat)
-        chat.pinned_message_ids.clear()
-        self._notify_changed()
-        return True
 
-    # ----------------------------------------------------------------- driver
-    def pinned(self, chat_or_id: object) -> list[int]:
-        """Ids of the chat's pinned messages still in it, oldest first."""
-        chat = self.chat(chat_or_id)
-        return sorted(m for m in chat.pinned_message_ids if m in chat.messages)
+def unpin_all_chat_messages(s: EmulatorState, p: Params, parsed: Parsed) -> bool:
+    """unpinAllChatMessages."""
+    chat = _pin_chat(s, p)
+    _check_pin_rights(chat)
+    chat.pinned_message_ids.clear()
+    s.notify_changed()
+    return True
+
+
+HANDLERS: dict[str, Handler] = {
+    "pinChatMessage": pin_chat_message,
+    "unpinChatMessage": unpin_chat_message,
+    "unpinAllChatMessages": unpin_all_chat_messages,
+}

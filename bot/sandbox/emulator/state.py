@@ -1,4 +1,7 @@
-"""In-memory world of the emulator: users, chats, members, topics, messages, files, polls."""
+"""Objects of the emulator's world: users, chats, members, topics, messages, files, polls.
+
+They are held by ``world.EmulatorState``, together with the records of requests.
+"""
 
 from __future__ import annotations
 
