@@ -33,7 +33,7 @@ from bench.common import (
     wait_for_polling,
 )
 from bot.sandbox.emulator import BotApiEmulator, FloodLimits, RequestRecord
-from bot.storage import Database, to_epoch
+from bot.storage import Database, SqliteDatabase, to_epoch
 from bot.storage.broadcasts import BroadcastRepository
 
 TELEGRAM_RATE = 30.0
@@ -44,7 +44,7 @@ async def prepare(db_path: Path, recipients: list[int], trainer: int) -> int:
     """A migrated database with the learners and a confirmed broadcast; its id."""
     now = datetime.now(UTC)
     stamp = to_epoch(now)
-    async with Database(db_path) as db:
+    async with SqliteDatabase(db_path) as db:
         await db.migrate()
         await db.execute_many(
             "INSERT INTO users (id, first_name, language, display_name, unit, timezone,"

@@ -151,11 +151,11 @@ async def _dispatch(learners: int, *, pacing: bool) -> dict[str, float]:
 
 async def _due_query(rows: int) -> float:
     """Milliseconds for the tick's due query with ``rows`` learners planned."""
-    from bot.storage import Database, to_epoch
+    from bot.storage import SqliteDatabase, to_epoch
     from bot.storage.nudges import NudgeRepository
 
     with tempfile.TemporaryDirectory() as tmp:
-        db = Database(Path(tmp) / "q.db")
+        db = SqliteDatabase(Path(tmp) / "q.db")
         await db.open()
         await db.migrate()
         now = datetime.now(UTC)

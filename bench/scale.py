@@ -42,7 +42,7 @@ from bot.content.loader import Catalogue
 from bot.learning.service import LearningService
 from bot.sandbox.emulator import BotApiEmulator
 from bot.services import load_packs
-from bot.storage import Database
+from bot.storage import SqliteDatabase
 from bot.storage.nudges import NudgeRepository
 from bot.storage.training import TrainingRepository
 from bot.storage.training_stats import CohortStatsRepository
@@ -54,7 +54,7 @@ SIZES = (1_000, 10_000, 100_000)
 GOAL_MS = {"nudge due query": 50.0, "/progress": 50.0, "/stats": 2000.0, "/export": 2000.0}
 
 
-class RecordingDatabase(Database):
+class RecordingDatabase(SqliteDatabase):
     """A Database that remembers the reads it runs, to explain their plans afterwards."""
 
     def __init__(self, path: Path) -> None:
@@ -76,7 +76,7 @@ async def explain(db: RecordingDatabase, reads: list[tuple[str, Any]]) -> list[d
         if sql in seen:
             continue
         seen.add(sql)
-        rows = await Database.fetch_all(db, "EXPLAIN QUERY PLAN " + sql, params)
+        rows = await SqliteDatabase.fetch_all(db, "EXPLAIN QUERY PLAN " + sql, params)
         depth: dict[int, int] = {0: -1}
         lines = []
         for row in rows:

@@ -28,8 +28,8 @@ from pathlib import Path
 
 from bench.common import OUT
 from bot.content.loader import load_catalogue
-from bot.storage import Database
-from bot.storage.db import bundled_migrations
+from bot.storage import Database, SqliteDatabase
+from bot.storage.sqlite import bundled_migrations
 
 SEED_VERSION = 1
 ANSWERS = 50
@@ -162,7 +162,7 @@ def seed(learners: int, path: Path) -> None:
     tmp.unlink(missing_ok=True)
 
     async def migrate() -> None:
-        async with Database(tmp) as db:
+        async with SqliteDatabase(tmp) as db:
             await db.migrate()
 
     asyncio.run(migrate())

@@ -137,22 +137,23 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _migrate(settings: Settings) -> int:
-    from bot.storage import Database
+    from bot.storage import open_database
 
-    async with Database(settings.database.path) as db:
+    async with open_database(settings.database.path) as db:
         version = await db.migrate()
-    print(f"{settings.database.path}: schema version {version}")
+        where = db.describe()
+    print(f"{where}: schema version {version}")
     return 0
 
 
 async def _backup(settings: Settings, target: Path) -> int:
-    from bot.storage import Database
+    from bot.storage import SqliteDatabase
 
-    async with Database(settings.database.path) as db:
+    async with SqliteDatabase(settings.database.path) as db:
         await db.backup_to(target)
-    async with Database(target) as copy:
+    async with SqliteDatabase(target) as copy:
         verdict = await copy.integrity_check()
-        version = await copy.user_version()
+        version = await copy.schema_version()
     if verdict != "ok":
         print(f"backup {target} failed integrity_check: {verdict}", file=sys.stderr)
         return 1

@@ -8,7 +8,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
@@ -18,16 +18,13 @@ from telegram.ext import (
     Defaults,
 )
 
+from bot import wiring
 from bot.clock import Clock
 from bot.config import ConfigError, Settings
 from bot.context import BotData, SinauContext
 from bot.delivery.limiter import SinauRateLimiter
-from bot.handlers import COMMANDS, discussion_groups, register
-from bot.handlers import privacy as privacy_rights
-from bot.handlers import trainer as trainer_tools
-from bot.i18n import LANGUAGES, t
-from bot.scheduling.tick import schedule_jobs
-from bot.services import Services
+from bot.handlers import menus, register
+from bot.scheduling import jobs
 from bot.transport import BotApiRequest
 
 logger = logging.getLogger(__name__)
@@ -92,33 +89,28 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         """Nothing to tear down."""
 
 
-def command_list(lang: str) -> list[BotCommand]:
-    """The commands shown in Telegram's menu, described in ``lang``."""
-    return [BotCommand(name, t(lang, f"commands.{name}")) for name in COMMANDS]
-
-
 async def _post_init(app: SinauApp) -> None:
+    """Start-up, in this order (each step needs the ones before it):
+
+    1. the services (database opened and migrated, packs loaded), built by bot.wiring;
+    2. the command menus (learners', groups', each trainer's and admin's own);
+    3. the report of broadcast sends a crash left uncertain, before any broadcast resumes;
+    4. the periodic jobs (bot.scheduling.jobs), which start sending.
+    """
     data = app.bot_data
     assert data.settings is not None and data.clock is not None
-    data.services = await Services.open(data.settings, data.clock)
-    # The menu in both languages; the default (no language_code) is Indonesian.
-    await app.bot.set_my_commands(command_list("id"))
-    for lang in LANGUAGES:
-        await app.bot.set_my_commands(command_list(lang), language_code=lang)
-    # Trainer tools: open questions, the cohort onboarding hook, staff menus, broadcasts.
-    await trainer_tools.install(app)
-    # Daily nudges: the bulk sender and the periodic tick (schedules live in SQLite).
-    schedule_jobs(app)
-    # Group discussions: the group command menu and the weekly prompt tick.
-    await discussion_groups.install(app)
-    # Personal data retention: the daily purge of long-inactive learners.
-    privacy_rights.install(app)
+    services = await wiring.assemble(data.settings, data.clock, bot=app.bot)
+    data.services = services
+    await menus.install(app.bot, services)
+    if services.broadcast_runner is not None:
+        await services.broadcast_runner.report_recovered()
+    jobs.register(app, services)
     logger.info("Sinau started as @%s", app.bot.username)
 
 
 async def _post_shutdown(app: SinauApp) -> None:
     if app.bot_data.services is not None:
-        await app.bot_data.services.close()
+        await wiring.close(app.bot_data.services)
         app.bot_data.services = None
 
 

@@ -11,8 +11,8 @@ from bot.i18n import DEFAULT_LANGUAGE, SafeHtml, label, t
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Settings
-    from bot.services import Services
     from bot.storage.users import User
+    from bot.wiring import Services
 
 
 class BotData:

@@ -9,8 +9,13 @@ from typing import Any
 
 import pytest
 
+from bot.clock import Clock
 from bot.config import Settings
-from bot.storage import Database
+from bot.content.catalogue import Catalogue, CatalogueHolder
+from bot.content.loader import load_catalogue
+from bot.delivery.models import Sender
+from bot.storage import Database, SqliteDatabase
+from bot.wiring import Services, compose
 
 # python-telegram-bot warns on every RetryAfter unless its coming timedelta durations are opted
 # into; the bot opts in (bot.app), and so do tests that build a Bot themselves.
@@ -35,8 +40,15 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated database in a temporary file."""
-    database = Database(tmp_path / "unit.db")
+    database = SqliteDatabase(tmp_path / "unit.db")
     await database.open()
     await database.migrate()
     yield database
     await database.close()
+
+
+def composed(db: Database, clock: Clock, settings: Settings | None = None, *,
+             sender: Sender | None = None, catalogue: Catalogue | None = None) -> Services:
+    """The services as the bot composes them, over a test's database (no Telegram)."""
+    holder = CatalogueHolder(catalogue if catalogue is not None else load_catalogue())
+    return compose(settings or Settings(), clock, db, holder, sender=sender)

@@ -3,8 +3,8 @@
 Nothing here imports telegram: the content layer is plain data and text.
 """
 
+from .catalogue import Catalogue, CatalogueHolder
 from .loader import (
-    Catalogue,
     ContentError,
     Problem,
     check_path,
@@ -17,6 +17,7 @@ from .render import render_markdown, split_html, visible_length
 
 __all__ = [
     "Catalogue",
+    "CatalogueHolder",
     "ContentError",
     "Course",
     "Lesson",

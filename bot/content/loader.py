@@ -9,15 +9,16 @@ from __future__ import annotations
 import contextlib
 import re
 import tomllib
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from .models import Course, Lesson, Question, find_duplicates
+from .catalogue import Catalogue
+from .models import Course, find_duplicates
 
 __all__ = [
     "Catalogue",
@@ -59,62 +60,6 @@ class ContentError(ValueError):
 def default_packs_path() -> Path:
     """Directory of the course packs shipped with the bot (package data of bot.content)."""
     return Path(str(resources.files("bot.content").joinpath("packs")))
-
-
-# --------------------------------------------------------------------------- catalogue
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    """All loaded courses, ordered by (`order`, `key`), with lookups by key."""
-
-    courses: tuple[Course, ...]
-    _by_key: dict[str, Course] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_key", {c.key: c for c in self.courses})
-
-    @classmethod
-    def of(cls, courses: Iterable[Course]) -> Catalogue:
-        """A catalogue of these courses, sorted by (order, key)."""
-        return cls(tuple(sorted(courses, key=lambda c: (c.order, c.key))))
-
-    def __iter__(self) -> Iterator[Course]:
-        return iter(self.courses)
-
-    def __len__(self) -> int:
-        return len(self.courses)
-
-    def course(self, key: str) -> Course | None:
-        """The course with this key, or None (e.g. a stale key from an old button)."""
-        return self._by_key.get(key)
-
-    def lesson(self, course_key: str, lesson_key: str) -> Lesson | None:
-        """The lesson, or None if the course or lesson does not exist."""
-        course = self.course(course_key)
-        return course.lesson(lesson_key) if course else None
-
-    def question(self, course_key: str, lesson_key: str, question_key: str) -> Question | None:
-        """The quiz question, or None if any of the keys does not exist."""
-        lesson = self.lesson(course_key, lesson_key)
-        return lesson.question(question_key) if lesson else None
-
-    def lessons_total(self, course_key: str) -> int:
-        """Number of lessons in the course (0 for an unknown course)."""
-        course = self.course(course_key)
-        return len(course.lessons) if course else 0
-
-    def next_lesson(self, course_key: str, lesson_key: str | None) -> Lesson | None:
-        """The lesson after `lesson_key` (the first one for None), or None at the end."""
-        course = self.course(course_key)
-        if course is None:
-            return None
-        if lesson_key is None:
-            return course.lessons[0]
-        index = course.lesson_index(lesson_key)
-        if index is None or index + 1 >= len(course.lessons):
-            return None
-        return course.lessons[index + 1]
 
 
 # --------------------------------------------------------------------------- TOML line scanner

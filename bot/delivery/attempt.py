@@ -6,17 +6,15 @@ unsent whenever the claim has not happened yet; and a send interrupted while it 
 tries (the server answered, so nothing was delivered) can go back to the queue. Only a request
 that left without an answer is truly uncertain.
 
-Callers use :func:`send_claimed`; the rate limiter, running in the same task, calls
-:func:`request_leaving` and :func:`answer_received` around each HTTP request. A context variable
-keeps concurrent sends apart.
+The bulk sender makes a ``SendAttempt`` per message and hands it to the rate limiter with the
+request (``rate_limit_args["attempt"]``, python-telegram-bot's channel from a call to its rate
+limiter); the limiter calls ``leaving`` right before each HTTP request and ``answered`` after.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -44,62 +42,42 @@ class SendAttempt:
         """True when nothing of this attempt reached anyone: no success, no open request."""
         return not self.in_flight and not self.delivered
 
+    async def leaving(self) -> None:
+        """The rate limiter's turn came: claim the work (once), then mark the request out."""
+        if self.claim is not None and not self.claimed:
+            if not await self.claim():
+                raise NotClaimed
+            self.claimed = True
+        self.in_flight = True
 
-_current: ContextVar[SendAttempt | None] = ContextVar("sinau_send_attempt", default=None)
-
-
-@contextmanager
-def attempt_scope(attempt: SendAttempt) -> Iterator[SendAttempt]:
-    """Make ``attempt`` the current one for the sends awaited inside the block."""
-    token = _current.set(attempt)
-    try:
-        yield attempt
-    finally:
-        _current.reset(token)
-
-
-async def request_leaving() -> None:
-    """The rate limiter's turn came: claim the work (once), then mark the request in flight."""
-    attempt = _current.get()
-    if attempt is None:
-        return
-    if attempt.claim is not None and not attempt.claimed:
-        if not await attempt.claim():
-            raise NotClaimed
-        attempt.claimed = True
-    attempt.in_flight = True
+    def answered(self, *, delivered: bool) -> None:
+        """The server answered: the request is no longer in flight (``delivered`` on success)."""
+        self.in_flight = False
+        self.delivered = self.delivered or delivered
 
 
-def answer_received(*, delivered: bool) -> None:
-    """The server answered: the request is no longer in flight (``delivered`` on success)."""
-    attempt = _current.get()
-    if attempt is not None:
-        attempt.in_flight = False
-        attempt.delivered = attempt.delivered or delivered
-
-
-async def send_claimed(
-    send: Callable[[], Awaitable[T]],
-    claim: Callable[[], Awaitable[bool]],
-    unclaim: Callable[[], Awaitable[object]],
+async def run_claimed(
+    deliver: Callable[[SendAttempt], Awaitable[T]],
+    claim: Callable[[], Awaitable[bool]] | None,
+    unclaim: Callable[[], Awaitable[object]] | None,
 ) -> T | None:
-    """``send()`` with ``claim()`` run when its request leaves; None when the claim said no.
+    """``deliver(attempt)`` with the work claimed when its request leaves; None if the claim
+    said no.
 
     If the task is cancelled (a shutdown) after the claim but while nothing is out or
     delivered (waiting out a 429), ``unclaim()`` gives the work back. A send that ended before
-    reaching the rate limiter (no request made) is claimed afterwards, so its outcome can be
-    recorded like any other.
+    any request left (nothing reached the rate limiter) is claimed afterwards, so its outcome
+    can be recorded like any other.
     """
     attempt = SendAttempt(claim=claim)
     try:
-        with attempt_scope(attempt):
-            result = await send()
+        result = await deliver(attempt)
     except NotClaimed:
         return None
     except asyncio.CancelledError:
-        if attempt.claimed and attempt.unsent:
+        if attempt.claimed and attempt.unsent and unclaim is not None:
             await asyncio.shield(unclaim())
         raise
-    if not attempt.claimed and not await claim():
+    if claim is not None and not attempt.claimed and not await claim():
         return None
     return result

@@ -20,7 +20,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.config import DeliverySettings
-from bot.delivery.attempt import answer_received, request_leaving
+from bot.delivery.attempt import SendAttempt
 from bot.delivery.pacing import ChatLimits, Pacer
 
 logger = logging.getLogger(__name__)
@@ -111,34 +111,37 @@ class SinauRateLimiter(BaseRateLimiter[RateLimitArgs]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         """Wait for the request's turn, make it, and retry it after a 429."""
         bulk = bool(rate_limit_args and rate_limit_args.get("bulk"))
+        send = rate_limit_args.get("attempt") if rate_limit_args else None
         paced = self.pacing and endpoint in MESSAGE_METHODS
         target = chat_key(data.get("chat_id")) if paced else None
         # An album counts as one message per item.
         slots = max(1, len(data.get("media") or ())) if endpoint == "sendMediaGroup" else 1
 
         async def request() -> bool | dict[str, Any] | list[dict[str, Any]]:
+            if not isinstance(send, SendAttempt):
+                return await callback(*args, **kwargs)
             # The turn came: a bulk send claims its work now, right before the request.
-            await request_leaving()
+            await send.leaving()
             try:
                 result = await callback(*args, **kwargs)
             except asyncio.CancelledError:
                 raise  # interrupted with the request out: its outcome stays unknown
             except BaseException:
-                answer_received(delivered=False)
+                send.answered(delivered=False)
                 raise
-            answer_received(delivered=True)
+            send.answered(delivered=True)
             return result
 
-        attempt = 0
+        tries = 0
         while True:
             try:
                 if paced:
                     return await self._paced(request, target, bulk, slots)
                 return await request()
             except RetryAfter as exc:
-                attempt += 1
+                tries += 1
                 self.counters.retry_after += 1
-                if attempt > self.max_retries:
+                if tries > self.max_retries:
                     raise
                 delay = retry_after_seconds(exc) + 0.05
                 logger.warning(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -92,10 +93,21 @@ class DeliveryResult:
         return self.status == "sent"
 
 
+Claim = Callable[[], Awaitable[bool]]
+Unclaim = Callable[[], Awaitable[object]]
+
+
 class Sender(Protocol):
     """Anything that can deliver an ``OutgoingMessage`` (the bulk sender, a test double)."""
 
-    async def send(self, message: OutgoingMessage) -> DeliveryResult:
-        """Deliver ``message`` within the flood limits and report the outcome."""
+    async def send(self, message: OutgoingMessage, *, claim: Claim | None = None,
+                   unclaim: Unclaim | None = None) -> DeliveryResult | None:
+        """Deliver ``message`` within the flood limits and report the outcome.
+
+        With ``claim``, the work is claimed right before the request leaves (after the wait
+        for the rate limiter's turn); a claim that says no sends nothing and gives None. A
+        send stopped after the claim while nothing is out (waiting out a 429) calls
+        ``unclaim`` to give the work back.
+        """
         ...
 

@@ -30,14 +30,14 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
+from bot.delivery.attempt import SendAttempt, run_claimed
 from bot.delivery.limiter import retry_after_seconds
-from bot.delivery.models import DeliveryResult, OutgoingMessage
+from bot.delivery.models import Claim, DeliveryResult, OutgoingMessage, Unclaim
 from bot.delivery.stats import DeliveryStats
 from bot.logs import scrub
 
 logger = logging.getLogger(__name__)
 
-BULK = {"bulk": True}
 
 # httpx failures that prove the request never reached the server: safe to repeat.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -83,20 +83,27 @@ class BulkSender:
         self._bot = bot
         self.stats = stats
         self._on_blocked = on_blocked
-        # (old chat id, new chat id) of a group upgraded to a supergroup; public so the
-        # discussion glue can attach it after the sender was built.
-        self.on_migrated = on_migrated
+        # (old chat id, new chat id) of a group upgraded to a supergroup.
+        self._on_migrated = on_migrated
         self.max_retries = max_retries
         self.base_delay = base_delay
         self.max_delay = max_delay
 
-    async def send(self, message: OutgoingMessage) -> DeliveryResult:
-        """Deliver ``message`` and report the outcome; never raises for Telegram errors."""
+    async def send(self, message: OutgoingMessage, *, claim: Claim | None = None,
+                   unclaim: Unclaim | None = None) -> DeliveryResult | None:
+        """Deliver ``message`` and report the outcome; never raises for Telegram errors.
+
+        ``claim`` runs right before the request leaves (see ``Sender.send``); None when it
+        said no.
+        """
+        return await run_claimed(lambda attempt: self._deliver(message, attempt), claim, unclaim)
+
+    async def _deliver(self, message: OutgoingMessage, attempt: SendAttempt) -> DeliveryResult:
         retries = 0
         moved_to: int | None = None
         while True:
             try:
-                sent = await self._call(message)
+                sent = await self._call(message, attempt)
             except Forbidden as exc:
                 self.stats.count(message.kind, blocked=1)
                 if message.chat_id > 0 and self._on_blocked is not None:
@@ -144,10 +151,10 @@ class BulkSender:
 
     async def _migrated(self, old_chat_id: int, new_chat_id: int) -> None:
         logger.info("chat %s was upgraded to supergroup %s", old_chat_id, new_chat_id)
-        if self.on_migrated is None:
+        if self._on_migrated is None:
             return
         try:
-            await self.on_migrated(old_chat_id, new_chat_id)
+            await self._on_migrated(old_chat_id, new_chat_id)
         except Exception:
             # The send itself still goes on; the next ChatMigrated tries to record it again.
             logger.exception("could not record the upgrade of chat %s", old_chat_id)
@@ -159,13 +166,14 @@ class BulkSender:
         self.stats.count(message.kind, failed=1)
         return DeliveryResult("failed", error=scrub(exc.message), retries=retries)
 
-    async def _call(self, message: OutgoingMessage) -> Message:
+    async def _call(self, message: OutgoingMessage, attempt: SendAttempt) -> Message:
         options: dict[str, Any] = {
             "parse_mode": ParseMode.HTML,
             "reply_markup": markup(message),
             "disable_notification": message.disable_notification,
             "message_thread_id": message.message_thread_id,
-            "rate_limit_args": BULK,
+            # Bulk traffic goes after replies; the attempt is claimed when its turn comes.
+            "rate_limit_args": {"bulk": True, "attempt": attempt},
         }
         if message.media is not None:
             send = (self._bot.send_photo if message.media.kind == "photo"

@@ -33,7 +33,7 @@ class ChatMigrations:
     """Applies group upgrades; plain Python over the repository and the clock."""
 
     def __init__(self, repo: ChatMigrationRepository, clock: Clock) -> None:
-        self.repo = repo
+        self._repo = repo
         self.clock = clock
 
     async def apply(
@@ -41,7 +41,7 @@ class ChatMigrations:
         title: str | None = None, is_forum: bool | None = None,
     ) -> MigrationOutcome:
         """Move the group's state from its old id to the supergroup's (idempotent)."""
-        outcome = await self.repo.migrate(old_chat_id, new_chat_id, type_=type_, title=title,
+        outcome = await self._repo.migrate(old_chat_id, new_chat_id, type_=type_, title=title,
                                           is_forum=is_forum, now=self.clock.now())
         if outcome.first_time:
             logger.info(
@@ -59,4 +59,4 @@ class ChatMigrations:
 
     async def successor(self, chat_id: int) -> int | None:
         """The supergroup a basic group became, if it was upgraded."""
-        return await self.repo.successor(chat_id)
+        return await self._repo.successor(chat_id)

@@ -31,7 +31,7 @@ class ParticipationService:
 
     def __init__(self, repo: DiscussionRepository, threads: ThreadService, *,
                  store_text: bool, posts_per_minute: int = 10) -> None:
-        self.repo = repo
+        self._repo = repo
         self.threads = threads
         self.store_text = store_text
         clock = threads.clock
@@ -52,7 +52,7 @@ class ParticipationService:
             return Recorded(thread, False, throttled=True, warn=warn)
         # Detection runs on the text even when the text itself is not kept.
         language = detect_language(text) if text else None
-        added = await self.repo.add_post(
+        added = await self._repo.add_post(
             thread_id=thread.id, chat_id=chat_id, message_id=message_id, user_id=user_id,
             reply_to_message_id=reply_to, text=text if self.store_text else None,
             language=language, now=self.threads.clock.now(),
@@ -61,12 +61,12 @@ class ParticipationService:
 
     async def of_member(self, user_id: int) -> MemberParticipation:
         """Threads opened, posts, threads joined and best answers of one member."""
-        return await self.repo.participation(user_id)
+        return await self._repo.participation(user_id)
 
     async def of_members(self, user_ids: list[int]) -> dict[int, MemberParticipation]:
         """The same numbers for several members (a cohort's /stats)."""
-        return await self.repo.participation_of(user_ids)
+        return await self._repo.participation_of(user_ids)
 
     async def of_cohort(self, cohort_id: int) -> CohortParticipation:
         """A cohort's discussion figures for the trainer's /stats."""
-        return await self.repo.cohort_participation(cohort_id)
+        return await self._repo.cohort_participation(cohort_id)

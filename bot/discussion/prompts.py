@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.content.loader import Catalogue
+from bot.content.catalogue import CatalogueHolder
 from bot.content.models import Course, Lesson
 from bot.discussion.threads import GroupPort, OpenResult, ThreadService, link_of
+from bot.i18n import t
 from bot.storage.discussion import DiscussionRepository
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,17 @@ class WeeklyOutcome:
     lesson: tuple[str, str] | None = None
 
 
+def lesson_opening(lang: str, course: Course, lesson: Lesson, is_forum: bool
+                   ) -> tuple[str, str]:
+    """The title and opening text (Telegram HTML) of a lesson's thread: the ``Renderer``."""
+    assert lesson.discussion is not None
+    title = lesson.title.get(lang)
+    how = t(lang, "discussion.how_topic" if is_forum else "discussion.how_reply")
+    text = t(lang, "discussion.lesson_opening", title=title, course=course.title.get(lang),
+             prompt=lesson.discussion.get(lang), how=how)
+    return title, text
+
+
 def iso_week(moment: datetime, zone: ZoneInfo) -> str:
     """The ISO week of ``moment`` in ``zone``, e.g. '2026-W48'."""
     year, week, _ = moment.astimezone(zone).isocalendar()
@@ -64,11 +76,12 @@ def week_start(moment: datetime, zone: ZoneInfo, weekday: str, at: time) -> date
 class PromptService:
     """Opens lesson threads for learners and sends the weekly prompt to cohort groups."""
 
-    def __init__(self, repo: DiscussionRepository, threads: ThreadService, catalogue: Catalogue,
+    def __init__(self, repo: DiscussionRepository, threads: ThreadService,
+                 catalogue: CatalogueHolder,
                  *, zone: ZoneInfo, weekday: str = "mon", at: time = time(9, 0)) -> None:
         if weekday not in WEEKDAYS:
             raise ValueError(f"weekday must be one of {WEEKDAYS}")
-        self.repo = repo
+        self._repo = repo
         self.threads = threads
         self.catalogue = catalogue
         self.zone = zone
@@ -79,7 +92,7 @@ class PromptService:
     # ---------------------------------------------------------- lesson prompt
     async def group_for(self, user_id: int, course_key: str) -> int | None:
         """The learner's cohort group for a course (a cohort with that course first)."""
-        groups = await self.repo.member_groups(user_id)
+        groups = await self._repo.member_groups(user_id)
         for chat_id, courses in groups:
             if course_key in courses:
                 return chat_id
@@ -95,10 +108,10 @@ class PromptService:
         if course is None or lesson is None or lesson.discussion is None:
             return LessonThread("no_prompt")
         chat_id = await self.group_for(user_id, course_key)
-        chat = await self.threads.chats.get(chat_id) if chat_id is not None else None
+        chat = await self.threads.chat(chat_id) if chat_id is not None else None
         if chat is None:
             return LessonThread("no_group")
-        existing = await self.repo.lesson_thread(chat.id, course_key, lesson_key)
+        existing = await self._repo.lesson_thread(chat.id, course_key, lesson_key)
         if existing is not None:
             return LessonThread("reused", chat.id, link_of(existing), not existing.is_open)
         lang = await self.threads.group_language(chat.id)
@@ -135,8 +148,8 @@ class PromptService:
             return []
         week = iso_week(now, self.zone)
         outcomes = []
-        for chat_id in await self.repo.linked_groups():
-            if await self.repo.week_state(chat_id, week) is not None:
+        for chat_id in await self._repo.linked_groups():
+            if await self._repo.week_state(chat_id, week) is not None:
                 continue
             outcome = await self._weekly_for(port, render, chat_id, week)
             if outcome is not None:
@@ -146,13 +159,13 @@ class PromptService:
     async def _weekly_for(self, port: GroupPort, render: Renderer, chat_id: int, week: str
                           ) -> WeeklyOutcome | None:
         clock = self.threads.clock
-        if not await self.repo.claim_week(chat_id, week, clock.now()):
+        if not await self._repo.claim_week(chat_id, week, clock.now()):
             return None
-        chat = await self.threads.chats.get(chat_id)
-        found = self.next_lesson(await self.repo.group_courses(chat_id),
-                                 await self.repo.lessons_with_threads(chat_id))
+        chat = await self.threads.chat(chat_id)
+        found = self.next_lesson(await self._repo.group_courses(chat_id),
+                                 await self._repo.lessons_with_threads(chat_id))
         if chat is None or found is None:
-            await self.repo.mark_week(chat_id, week, "nothing", clock.now())
+            await self._repo.mark_week(chat_id, week, "nothing", clock.now())
             return WeeklyOutcome(chat_id, week, "nothing")
         course, lesson = found
         lang = await self.threads.group_language(chat_id)
@@ -165,11 +178,11 @@ class PromptService:
         except Exception:
             # The claim stays: a prompt that may have gone out is not sent again this week.
             logger.exception("weekly prompt for chat %s failed", chat_id)
-            await self.repo.mark_week(chat_id, week, "failed", clock.now(),
+            await self._repo.mark_week(chat_id, week, "failed", clock.now(),
                                       course_key=course.key, lesson_key=lesson.key)
             return WeeklyOutcome(chat_id, week, "failed", (course.key, lesson.key))
         state = "sent" if result.status == "opened" else "failed"
         thread_id = result.thread.id if result.thread else None
-        await self.repo.mark_week(chat_id, week, state, clock.now(), thread_id=thread_id,
+        await self._repo.mark_week(chat_id, week, state, clock.now(), thread_id=thread_id,
                                   course_key=course.key, lesson_key=lesson.key)
         return WeeklyOutcome(chat_id, week, state, (course.key, lesson.key))

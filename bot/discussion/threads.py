@@ -17,8 +17,8 @@ from bot.clock import Clock
 from bot.content.render import clip_utf16
 from bot.discussion.links import thread_link
 from bot.discussion.migration import ChatMigrations, ChatMoved
-from bot.discussion.summary import majority_language
-from bot.storage.discussion import DiscussionRepository, GroupSettings, Post, Thread
+from bot.discussion.summary import ThreadSummary, majority_language, summarize
+from bot.storage.discussion import DiscussionRepository, GroupSettings, Post, Thread, ThreadRow
 from bot.storage.users import Chat, ChatRepository
 
 # Telegram's limit for a forum topic name.
@@ -94,8 +94,8 @@ class ThreadService:
     def __init__(self, repo: DiscussionRepository, chats: ChatRepository, clock: Clock,
                  *, default_language: str = "id",
                  migrations: ChatMigrations | None = None) -> None:
-        self.repo = repo
-        self.chats = chats
+        self._repo = repo
+        self._chats = chats
         self.clock = clock
         self.default_language = default_language
         self.migrations = migrations
@@ -107,30 +107,67 @@ class ThreadService:
     ) -> GroupSettings:
         """Record the group and its discussion settings (idempotent)."""
         now = self.clock.now()
-        await self.chats.upsert(chat_id=chat_id, type_=type_, title=title, is_forum=is_forum,
+        await self._chats.upsert(chat_id=chat_id, type_=type_, title=title, is_forum=is_forum,
                                 now=now)
-        return await self.repo.ensure_group(chat_id, now)
+        return await self._repo.ensure_group(chat_id, now)
 
     async def bot_left(self, chat_id: int, status: str) -> None:
         """Remember that the bot left or was removed (no more weekly prompts there)."""
-        if await self.chats.get(chat_id) is not None:
-            await self.chats.set_bot_status(chat_id, status, self.clock.now())
+        if await self._chats.get(chat_id) is not None:
+            await self._chats.set_bot_status(chat_id, status, self.clock.now())
 
     async def bot_status(self, chat_id: int, status: str) -> None:
         """Remember the bot's membership status in a group."""
-        await self.chats.set_bot_status(chat_id, status, self.clock.now())
+        await self._chats.set_bot_status(chat_id, status, self.clock.now())
+
+    async def chat(self, chat_id: int) -> Chat | None:
+        """A chat the bot knows."""
+        return await self._chats.get(chat_id)
+
+    async def group(self, chat_id: int) -> GroupSettings | None:
+        """The group's discussion settings, if it is registered."""
+        return await self._repo.group(chat_id)
+
+    async def claim_welcome(self, chat_id: int) -> bool:
+        """True exactly once per group: the caller then sends the welcome."""
+        return await self._repo.claim_welcome(chat_id, self.clock.now())
+
+    async def set_who_may_open(self, chat_id: int, who: str) -> GroupSettings:
+        """'members' or 'trainers' may open threads; the settings now."""
+        return await self._repo.save_settings(chat_id, self.clock.now(), who_may_open=who)
+
+    async def set_language(self, chat_id: int, language: str) -> GroupSettings:
+        """The group's language ('id' or 'en'); the settings now."""
+        return await self._repo.save_settings(chat_id, self.clock.now(), language=language)
+
+    async def open_threads(self, chat_id: int, limit: int) -> tuple[list[ThreadRow], int]:
+        """The group's open threads, most recently active first, and how many are open."""
+        return (await self._repo.open_threads(chat_id, limit),
+                await self._repo.count_open(chat_id))
+
+    async def post_counts(self, thread: Thread) -> tuple[int, int]:
+        """(replies, participants) of a thread."""
+        return await self._repo.post_counts(thread.id)
+
+    async def member_name(self, user_id: int) -> str:
+        """How a member is named in the group (their chosen name, else Telegram's)."""
+        return await self._repo.member_name(user_id)
+
+    async def summary(self, thread: Thread) -> ThreadSummary:
+        """The numbers /summary shows."""
+        return await summarize(self._repo, thread)
 
     async def group_language(self, chat_id: int) -> str:
         """The group's language setting, else the default."""
-        group = await self.repo.group(chat_id)
+        group = await self._repo.group(chat_id)
         if group is not None and group.language:
             return group.language
-        chat = await self.chats.get(chat_id)
+        chat = await self._chats.get(chat_id)
         return (chat.language if chat and chat.language else None) or self.default_language
 
     async def thread_language(self, thread: Thread) -> str:
         """The language most of the thread's posts use, else the group's."""
-        found = majority_language(await self.repo.language_counts(thread.id))
+        found = majority_language(await self._repo.language_counts(thread.id))
         return found or await self.group_language(thread.chat_id)
 
     # ----------------------------------------------------------------- threads
@@ -152,7 +189,7 @@ class ThreadService:
                 return OpenResult("failed")
             await self.migrations.apply_moved(moved)
             new_chat_id = moved.new_chat_id
-        target = await self.chats.get(new_chat_id)
+        target = await self._chats.get(new_chat_id)
         if target is None:
             return OpenResult("failed")
         try:
@@ -169,7 +206,7 @@ class ThreadService:
         lock = self._locks.setdefault(chat.id, asyncio.Lock())
         async with lock:
             if lesson_key is not None and course_key is not None:
-                existing = await self.repo.lesson_thread(chat.id, course_key, lesson_key)
+                existing = await self._repo.lesson_thread(chat.id, course_key, lesson_key)
                 if existing is not None:
                     return OpenResult("reused", existing, link_of(existing))
             title = clean_title(title)
@@ -183,7 +220,7 @@ class ThreadService:
             anchor = await port.send(chat.id, opening_text, topic_id=topic_id)
             if anchor is None and topic_id is None:
                 return OpenResult("failed")
-            thread = await self.repo.create_thread(
+            thread = await self._repo.create_thread(
                 chat_id=chat.id, title=title, message_thread_id=topic_id,
                 anchor_message_id=anchor, course_key=course_key, lesson_key=lesson_key,
                 opened_by=opened_by, now=self.clock.now(),
@@ -201,19 +238,19 @@ class ThreadService:
         replies to (the anchor or a recorded post, so reply chains belong transitively).
         """
         if is_topic and topic_id is not None and topic_id != 1:
-            thread = await self.repo.thread_by_topic(chat_id, topic_id)
+            thread = await self._repo.thread_by_topic(chat_id, topic_id)
             if thread is not None:
                 return thread
         if reply_to is not None:
-            return await self.repo.thread_of_message(chat_id, reply_to)
+            return await self._repo.thread_of_message(chat_id, reply_to)
         return None
 
     async def mark_best(self, thread: Thread, message_id: int) -> Post | None:
         """Mark a recorded post of the thread as its best answer; the post, or None."""
-        post = await self.repo.post(thread.chat_id, message_id)
+        post = await self._repo.post(thread.chat_id, message_id)
         if post is None or post.thread_id != thread.id:
             return None
-        await self.repo.set_best(thread.id, message_id)
+        await self._repo.set_best(thread.id, message_id)
         return post
 
     async def close(self, port: GroupPort, thread: Thread, closing_text: str) -> bool:
@@ -222,7 +259,7 @@ class ThreadService:
         False if it was closed already. Whether the anchor was pinned is not stored: the unpin
         is simply asked for, and a group where the bot may not pin refuses it harmlessly.
         """
-        if not await self.repo.close(thread.id, self.clock.now()):
+        if not await self._repo.close(thread.id, self.clock.now()):
             return False
         await port.send(thread.chat_id, closing_text, topic_id=thread.message_thread_id,
                         reply_to=None if thread.is_topic else thread.anchor_message_id)

@@ -34,15 +34,9 @@ from bot.handlers import (
     settings,
 )
 from bot.handlers import trainer as trainer_tools
+from bot.handlers.menus import COMMANDS, GROUP_COMMANDS
 
-# Commands in Telegram's menu, in menu order; each has "commands.<name>" in the catalogues.
-# Group chats get GROUP_COMMANDS (the discussion commands) instead.
-GROUP_COMMANDS: tuple[str, ...] = ("discuss", "threads", "summary", "best", "close",
-                                   "group_settings")
-COMMANDS: tuple[str, ...] = (
-    "start", "learn", "courses", "review", "progress", "settings", "pause", "stop_nudges",
-    "resume", "privacy", "mydata", "deleteme", "verify", "help",
-)
+__all__ = ["COMMANDS", "GROUP_COMMANDS", "register"]
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -61,9 +55,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # messages). Its cohort link, settings and pending broadcasts follow it to the new chat id
     # before any feature writes to that group again.
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, migration.on_migrate))
-    # Trainer tools first: a trainer's answer to an open question (a cohort name, broadcast
-    # content, a course pack) must win over the learners' free-text handlers.
-    app.add_handlers(trainer_tools.early_handlers(app))
+    # /start also takes the deep links: a cohort invite (c_...) and a trainer invite (t_...).
     app.add_handlers(
         [
             CommandHandler("start", onboarding.start),
@@ -136,34 +128,24 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, common.unknown_command)
     )
-    # ... any other message in a private chat (text, sticker, voice) that no question waits
-    # for gets a short pointer to the buttons, not silence. Edits and service messages don't.
+    # ... any other message in a private chat goes to the one router that knows what waits
+    # for it (a trainer's open question, a course pack, a typed onboarding or settings
+    # answer) and otherwise gives a short pointer to the buttons, not silence. Edits and
+    # service messages don't count.
     app.add_handler(
         MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
-                       & ~filters.COMMAND & ~filters.StatusUpdate.ALL, common.free_text)
+                       & ~filters.COMMAND & ~filters.StatusUpdate.ALL, common.private_message)
     )
     # ... and a button press no pattern above claims (forged data, a retired button) is
     # answered "expired", so every callback query gets its one answer.
     app.add_handler(CallbackQueryHandler(common.unknown_button))
 
-    # Group 1: after onboarding answered /start, act on a trainer or cohort invite payload.
-    app.add_handlers(trainer_tools.late_handlers(), group=1)
-
-    # Group 2: typed answers to a pending onboarding or settings question (name, unit, time,
-    # language). Its own group so it never hides another module's private-text handler; it
-    # does nothing unless users.onboarding_step says a question is waiting.
-    app.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE,
-                       onboarding.on_text),
-        group=2,
-    )
-
-    # Group 3: members' messages in groups are counted when they belong to a discussion
-    # thread. Its own late group, so it never swallows a command or another handler's text.
+    # Group 1: members' messages in groups are counted when they belong to a discussion
+    # thread. Its own later group, so it never swallows a command or another handler's text.
     app.add_handler(
         MessageHandler(filters.ChatType.GROUPS & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
                        discussion_groups.track_post),
-        group=3,
+        group=1,
     )
 
     app.add_error_handler(errors.on_error)

@@ -10,11 +10,11 @@ import html
 import logging
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.buttons import data, parse
 from bot.context import SinauContext
 from bot.handlers.auth import require_role
-from bot.handlers.broadcast_delivery import button_rows, start_broadcast
 from bot.handlers.cohorts import show_menu
 from bot.i18n import SafeHtml
 from bot.storage.broadcasts import Broadcast
@@ -25,6 +25,11 @@ logger = logging.getLogger(__name__)
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 
+
+def button_rows(*rows: list[tuple[str, str]]) -> list[list[InlineKeyboardButton]]:
+    """Inline keyboard rows from (text, callback data) pairs; empty rows are left out."""
+    return [[InlineKeyboardButton(text, callback_data=callback) for text, callback in row]
+            for row in rows if row]
 
 
 # ---------------------------------------------------------------------------- composing
@@ -43,8 +48,8 @@ async def broadcast_command(update: Update, context: SinauContext) -> None:
     draft = await training.broadcasts.new_draft(sender.id, context.lang)
     await training.prompts.ask(sender.id, "bc_content", str(draft.id))
     await message.reply_text(context.t("broadcast.ask_content"), reply_markup=InlineKeyboardMarkup(
-        button_rows([(context.t("broadcast.btn_lesson"), f"bc:lc:{draft.id}")],
-            [(context.t("broadcast.btn_cancel"), f"bc:x:{draft.id}")])))
+        button_rows([(context.t("broadcast.btn_lesson"), data("bc", "lc", draft.id))],
+            [(context.t("broadcast.btn_cancel"), data("bc", "x", draft.id))])))
 
 
 async def answer_content(update: Update, context: SinauContext, ref: str) -> None:
@@ -83,13 +88,14 @@ async def answer_content(update: Update, context: SinauContext, ref: str) -> Non
 
 
 async def _audience_view(context: SinauContext, bid: int) -> tuple[str, Any]:
-    cohorts = await context.services.training.cohorts.list()
-    rows = [[(context.t("broadcast.btn_everyone"), f"bc:au:{bid}:e")]]
-    rows += [[(context.label("broadcast.btn_cohort", name=c.name), f"bc:au:{bid}:c:{c.id}")]
-             for c in cohorts[:20]]
-    rows += [[(context.label("broadcast.btn_group", name=c.name), f"bc:au:{bid}:g:{c.id}")]
+    cohorts = await context.services.training.cohorts.all()
+    rows = [[(context.t("broadcast.btn_everyone"), data("bc", "au", bid, "e"))]]
+    rows += [[(context.label("broadcast.btn_cohort", name=c.name),
+               data("bc", "au", bid, "c", c.id))] for c in cohorts[:20]]
+    rows += [[(context.label("broadcast.btn_group", name=c.name),
+               data("bc", "au", bid, "g", c.id))]
              for c in cohorts[:20] if c.group_chat_id is not None]
-    rows.append([(context.t("broadcast.btn_cancel"), f"bc:x:{bid}")])
+    rows.append([(context.t("broadcast.btn_cancel"), data("bc", "x", bid))])
     return context.t("broadcast.ask_audience"), button_rows(*rows)
 
 
@@ -122,10 +128,10 @@ async def _preview(context: SinauContext, draft: Broadcast, count: int) -> tuple
     body = _body(context, draft)
     room = TEXT_LIMIT - len(head) - 10
     text = SafeHtml(head + (body if len(body) <= room else "…"))
-    rows = button_rows([(context.t("broadcast.btn_send"), f"bc:go:{draft.id}")],
-               [(context.t("broadcast.btn_in_hour"), f"bc:sc:{draft.id}:h"),
-                (context.t("broadcast.btn_tomorrow"), f"bc:sc:{draft.id}:m")],
-               [(context.t("broadcast.btn_cancel"), f"bc:x:{draft.id}")])
+    rows = button_rows([(context.t("broadcast.btn_send"), data("bc", "go", draft.id))],
+               [(context.t("broadcast.btn_in_hour"), data("bc", "sc", draft.id, "h")),
+                (context.t("broadcast.btn_tomorrow"), data("bc", "sc", draft.id, "m"))],
+               [(context.t("broadcast.btn_cancel"), data("bc", "x", draft.id))])
     return text, rows
 
 
@@ -136,9 +142,12 @@ async def on_button(update: Update, context: SinauContext) -> None:
     sender = update.effective_user
     if query is None or sender is None or query.message is None:
         return
-    parts = (query.data or "").split(":")
-    action = parts[1] if len(parts) > 1 else ""
-    bid = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
+    press = parse(query.data, "bc")
+    if press is None:
+        await query.answer(context.t("common.expired_button"))
+        return
+    action, parts = press.action, [press.area, press.action, *press.args]
+    bid = press.int(0)
     training = context.services.training
     if action == "x":
         await _cancel(update, context, bid)
@@ -150,19 +159,19 @@ async def on_button(update: Update, context: SinauContext) -> None:
     catalogue = context.services.catalogue
     if action == "lc" and len(parts) == 3:
         await query.answer()
-        rows = [[(c.title.get(context.lang), f"bc:lc:{bid}:{c.key}")] for c in catalogue]
-        rows.append([(context.t("broadcast.btn_cancel"), f"bc:x:{bid}")])
+        rows = [[(c.title.get(context.lang), data("bc", "lc", bid, c.key))] for c in catalogue]
+        rows.append([(context.t("broadcast.btn_cancel"), data("bc", "x", bid))])
         await show_menu(update, context.t("broadcast.pick_course"), button_rows(*rows))
     elif action == "lc" and len(parts) == 4 and catalogue.course(parts[3]) is not None:
         course = catalogue.course(parts[3])
         assert course is not None
         await query.answer()
-        rows = [[(lesson.title.get(context.lang), f"bc:ls:{bid}:{course.key}:{i}")]
+        rows = [[(lesson.title.get(context.lang), data("bc", "ls", bid, course.key, i))]
                 for i, lesson in enumerate(course.lessons)]
-        rows.append([(context.t("broadcast.btn_cancel"), f"bc:x:{bid}")])
+        rows.append([(context.t("broadcast.btn_cancel"), data("bc", "x", bid))])
         title = context.t("broadcast.pick_lesson", course=course.title.get(context.lang))
         await show_menu(update, title, button_rows(*rows))
-    elif action == "ls" and len(parts) == 5 and parts[4].isdigit():
+    elif action == "ls" and len(parts) == 5:
         course = catalogue.course(parts[3])
         index = int(parts[4])
         if course is None or index >= len(course.lessons):
@@ -185,7 +194,7 @@ async def _choose_audience(update: Update, context: SinauContext, draft: Broadca
     query = update.callback_query
     assert query is not None
     kind = {"e": "everyone", "c": "cohort", "g": "group"}.get(args[0])
-    ref = int(args[1]) if len(args) == 2 and args[1].isdigit() else None
+    ref = int(args[1]) if len(args) == 2 else None
     if kind is None or (kind != "everyone" and ref is None):
         await query.answer(context.t("common.expired_button"))
         return
@@ -223,7 +232,7 @@ async def _confirm(update: Update, context: SinauContext, draft: Broadcast,
         await query.answer(context.t("common.expired_button"))
         return
     await query.answer()
-    cancel = button_rows([(context.t("broadcast.btn_cancel"), f"bc:x:{draft.id}")])
+    cancel = button_rows([(context.t("broadcast.btn_cancel"), data("bc", "x", draft.id))])
     if at is not None:
         when = at.astimezone(services.settings.zone).strftime("%d-%m-%Y %H:%M")
         await show_menu(update, context.t("broadcast.scheduled", id=draft.id, when=when,
@@ -231,7 +240,9 @@ async def _confirm(update: Update, context: SinauContext, draft: Broadcast,
         return
     # The run's first progress report turns the preview into the progress message (editing
     # it here too would race that edit, or repeat it: "message is not modified").
-    start_broadcast(context.application, draft.id)
+    runner = services.broadcast_runner
+    if runner is not None:
+        runner.start(context.application, draft.id)
 
 
 async def _cancel(update: Update, context: SinauContext, bid: int) -> None:
@@ -239,7 +250,7 @@ async def _cancel(update: Update, context: SinauContext, bid: int) -> None:
     sender = update.effective_user
     assert query is not None and sender is not None
     service = context.services.training.broadcasts
-    found = await service.repo.get(bid)
+    found = await service.get(bid)
     roles = context.services.training.roles
     if found is None or (found.created_by != sender.id and not roles.is_admin(sender.id)):
         await query.answer(context.t("common.expired_button"))

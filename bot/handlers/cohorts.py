@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
+from bot.buttons import data, parse
 from bot.context import SinauContext
 from bot.handlers.auth import require_role
 from bot.i18n import SafeHtml
@@ -14,8 +15,9 @@ from bot.training.cohorts import MEMBERS_PAGE, clean_name, invite_link, parse_de
 Keyboard = list[list[InlineKeyboardButton]]
 
 
-def _button(context: SinauContext, key: str, data: str, **params: object) -> InlineKeyboardButton:
-    return InlineKeyboardButton(context.label(key, **params), callback_data=data)
+def _button(context: SinauContext, key: str, callback: str,
+            **params: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(context.label(key, **params), callback_data=callback)
 
 
 async def show_menu(update: Update, text: str, keyboard: Keyboard) -> None:
@@ -34,17 +36,17 @@ async def show_menu(update: Update, text: str, keyboard: Keyboard) -> None:
 
 
 async def _list_view(context: SinauContext) -> tuple[str, Keyboard]:
-    cohorts = await context.services.training.cohorts.list()
+    cohorts = await context.services.training.cohorts.all()
     # Archived cohorts come last, marked 🗄: their card is the only way to restore them.
-    archived = await context.services.training.cohorts.list(archived=True)
+    archived = await context.services.training.cohorts.all(archived=True)
     rows = [
-        [_button(context, "cohort.item", f"ch:o:{c.id}", name=c.name, members=c.members)]
+        [_button(context, "cohort.item", data("ch", "o", c.id), name=c.name, members=c.members)]
         for c in cohorts[:30]
     ]
     rows += [[InlineKeyboardButton("🗄 " + context.label(
-        "cohort.item", name=c.name, members=c.members), callback_data=f"ch:o:{c.id}")]
+        "cohort.item", name=c.name, members=c.members), callback_data=data("ch", "o", c.id))]
         for c in archived[:10]]
-    rows.append([_button(context, "cohort.btn_new", "ch:n")])
+    rows.append([_button(context, "cohort.btn_new", data("ch", "n"))])
     key = "cohort.list_title" if cohorts or archived else "cohort.list_empty"
     return context.t(key, count=len(cohorts)), rows
 
@@ -72,14 +74,14 @@ async def card_view(context: SinauContext, cohort: Cohort) -> tuple[str, Keyboar
     )
     if cohort.archived:
         text = SafeHtml(text + "\n" + context.t("cohort.archived_note"))
-        return text, [[_button(context, "cohort.btn_restore", f"ch:u:{cohort.id}")],
-                      [_button(context, "cohort.btn_back", "ch:l")]]
+        return text, [[_button(context, "cohort.btn_restore", data("ch", "u", cohort.id))],
+                      [_button(context, "cohort.btn_back", data("ch", "l"))]]
     rows = [
-        [_button(context, "cohort.btn_courses", f"ch:c:{cohort.id}"),
-         _button(context, "cohort.btn_members", f"ch:m:{cohort.id}:0")],
-        [_button(context, "cohort.btn_rename", f"ch:r:{cohort.id}"),
-         _button(context, "cohort.btn_archive", f"ch:a:{cohort.id}")],
-        [_button(context, "cohort.btn_back", "ch:l")],
+        [_button(context, "cohort.btn_courses", data("ch", "c", cohort.id)),
+         _button(context, "cohort.btn_members", data("ch", "m", cohort.id, 0))],
+        [_button(context, "cohort.btn_rename", data("ch", "r", cohort.id)),
+         _button(context, "cohort.btn_archive", data("ch", "a", cohort.id))],
+        [_button(context, "cohort.btn_back", data("ch", "l"))],
     ]
     return text, rows
 
@@ -92,10 +94,10 @@ async def _courses_view(context: SinauContext, cohort: Cohort) -> tuple[str, Key
         mark = "✅" if course.key in assigned else "▫️"
         rows.append([
             InlineKeyboardButton(f"{mark} {course.title.get(context.lang)}",
-                                 callback_data=f"ch:t:{cohort.id}:{course.key}"),
-            _button(context, "cohort.btn_deadline", f"ch:d:{cohort.id}:{course.key}"),
+                                 callback_data=data("ch", "t", cohort.id, course.key)),
+            _button(context, "cohort.btn_deadline", data("ch", "d", cohort.id, course.key)),
         ])
-    rows.append([_button(context, "cohort.btn_back", f"ch:o:{cohort.id}")])
+    rows.append([_button(context, "cohort.btn_back", data("ch", "o", cohort.id))])
     return context.t("cohort.courses_title", name=cohort.name), rows
 
 
@@ -109,11 +111,11 @@ async def _members_view(context: SinauContext, cohort: Cohort, page: int) -> tup
                      + inactive)
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton("◀️", callback_data=f"ch:m:{cohort.id}:{page - 1}"))
+        nav.append(InlineKeyboardButton("◀️", callback_data=data("ch", "m", cohort.id, page - 1)))
     if (page + 1) * MEMBERS_PAGE < cohort.members:
-        nav.append(InlineKeyboardButton("▶️", callback_data=f"ch:m:{cohort.id}:{page + 1}"))
+        nav.append(InlineKeyboardButton("▶️", callback_data=data("ch", "m", cohort.id, page + 1)))
     rows = [nav] if nav else []
-    rows.append([_button(context, "cohort.btn_back", f"ch:o:{cohort.id}")])
+    rows.append([_button(context, "cohort.btn_back", data("ch", "o", cohort.id))])
     return SafeHtml("\n".join(lines)), rows
 
 
@@ -193,8 +195,11 @@ async def on_button(update: Update, context: SinauContext) -> None:
     sender = update.effective_user
     if query is None or sender is None:
         return
-    parts = (query.data or "").split(":")
-    action, args = parts[1] if len(parts) > 1 else "", parts[2:]
+    press = parse(query.data, "ch")
+    if press is None:
+        await query.answer(context.t("common.expired_button"))
+        return
+    action, args = press.action, press.args
     training = context.services.training
     if action == "l":
         await query.answer()
@@ -205,7 +210,7 @@ async def on_button(update: Update, context: SinauContext) -> None:
         await query.answer()
         await show_menu(update, context.t("cohort.ask_name"), [])
         return
-    cohort = await training.cohorts.get(int(args[0])) if args and args[0].isdigit() else None
+    cohort = await training.cohorts.get(press.int(0))
     if cohort is None:
         await query.answer(context.t("common.expired_button"))
         return
@@ -232,5 +237,5 @@ async def on_button(update: Update, context: SinauContext) -> None:
     elif action == "d" and not cohort.archived:
         await training.prompts.ask(sender.id, "cohort_deadline", f"{cohort.id}:{course_key}")
         await show_menu(update, context.t("cohort.ask_deadline"), [])
-    elif action == "m" and len(args) > 1 and args[1].isdigit():
-        await show_menu(update, *await _members_view(context, cohort, int(args[1])))
+    elif action == "m":
+        await show_menu(update, *await _members_view(context, cohort, press.int(1)))

@@ -1,20 +1,29 @@
-"""Commands every user has: /help, and the answers to an unknown command or button."""
+"""Every user's basics: /help, an unknown command or button, and the private-message router.
+
+A private message that is not a command answers, in this order of precedence: a trainer's
+open question (a cohort name, broadcast content, a course pack), a .toml course pack sent
+without one, a question onboarding or /settings waits to have typed; otherwise it gets a
+short pointer to the buttons. What waits is read from the database at each message, so it
+survives restarts and is the same on every worker.
+"""
 
 from __future__ import annotations
 
 from telegram import Update
 
+from bot.buttons import data
 from bot.context import SinauContext
+from bot.handlers import onboarding, settings
+from bot.handlers.menus import COMMANDS
 from bot.handlers.render import button, keyboard
 from bot.i18n import t
+from bot.learning.onboarding import SETTINGS_TEXT_STEPS
 
 
 async def help_command(update: Update, context: SinauContext) -> None:
     """List the learner commands."""
     if update.effective_message is None:
         return
-    from bot.handlers import COMMANDS
-
     lines = [context.t("dashboard.help_title"), ""]
     lines += [f"/{name} — {context.t(f'commands.{name}')}" for name in COMMANDS]
     await update.effective_message.reply_text("\n".join(lines))
@@ -26,20 +35,35 @@ async def unknown_command(update: Update, context: SinauContext) -> None:
         await update.effective_message.reply_text(context.t("common.unknown_command"))
 
 
-async def free_text(update: Update, context: SinauContext) -> None:
-    """A private message no question waits for: say what works (buttons, /start, /help)."""
-    message = update.effective_message
-    user = context.user
-    if message is None or user is None or user.onboarding_step is not None:
-        return  # a typed answer: the onboarding and settings handler (group 2) takes it
+async def private_message(update: Update, context: SinauContext) -> None:
+    """A private message that is not a command: route it to whatever waits for it."""
+    from bot.handlers import trainer, upload
+
+    message, user = update.effective_message, context.user
+    if message is None or user is None:
+        return
+    if await trainer.answer_prompt(update, context):
+        return
+    document = message.document
+    if document is not None and (document.file_name or "").lower().endswith(".toml"):
+        await upload.on_document(update, context)
+        return
+    step = user.onboarding_step
+    if step is not None:
+        if message.text:
+            if step in SETTINGS_TEXT_STEPS:
+                await settings.on_text(update, context)
+            else:
+                await onboarding.on_text(update, context)
+        return  # a sticker or photo while a typed answer waits: the question stays open
     if not user.onboarded:
         await message.reply_text(context.t("onboarding.start_first"))
         return
     lang = context.lang
     markup = keyboard(
-        [button(t(lang, "dashboard.learn"), "learn:go")],
-        [button(t(lang, "dashboard.courses"), "crs:list"),
-         button(t(lang, "dashboard.progress"), "pg:show")],
+        [button(t(lang, "dashboard.learn"), data("learn", "go"))],
+        [button(t(lang, "dashboard.courses"), data("crs", "list")),
+         button(t(lang, "dashboard.progress"), data("pg", "show"))],
     )
     await message.reply_text(context.t("common.free_text"), reply_markup=markup)
 

@@ -7,9 +7,10 @@ from datetime import datetime
 
 from telegram import Message, Update
 
+from bot.buttons import parse
 from bot.content.models import Course, Lesson
 from bot.context import SinauContext
-from bot.discussion.summary import summarize
+from bot.discussion.prompts import lesson_opening
 from bot.discussion.threads import link_of
 from bot.handlers import discussion_groups as groups
 from bot.handlers.discussion_groups import is_manager, port, register, throttled, topic_of
@@ -65,7 +66,7 @@ async def discuss(update: Update, context: SinauContext) -> None:
     sender = update.effective_user
     assert sender is not None
     ds = context.services.discussion
-    group = await ds.repo.group(message.chat_id)
+    group = await ds.threads.group(message.chat_id)
     assert group is not None
     if group.who_may_open == "trainers" and not await is_manager(
         context, message.chat_id, sender.id
@@ -76,7 +77,7 @@ async def discuss(update: Update, context: SinauContext) -> None:
     if not title.strip():
         await _answer(context, message, t(lang, "discussion.discuss_usage"))
         return
-    chat = await context.services.chats.get(message.chat_id)
+    chat = await ds.threads.chat(message.chat_id)
     assert chat is not None
     name = context.user.name if context.user else sender.first_name
     how = t(lang, "discussion.how_topic" if chat.is_forum else "discussion.how_reply")
@@ -97,11 +98,11 @@ async def threads(update: Update, context: SinauContext) -> None:
         return
     message, lang = started
     ds = context.services.discussion
-    rows = await ds.repo.open_threads(message.chat_id, _MAX_LISTED)
+    rows, count = await ds.threads.open_threads(message.chat_id, _MAX_LISTED)
     if not rows:
         await _answer(context, message, t(lang, "discussion.no_threads"))
         return
-    lines = [t(lang, "discussion.threads_title", count=await ds.repo.count_open(message.chat_id))]
+    lines = [t(lang, "discussion.threads_title", count=count)]
     for row in rows:
         link = link_of(row.thread)
         title: str | SafeHtml = row.thread.title
@@ -126,7 +127,7 @@ async def summary(update: Update, context: SinauContext) -> None:
         await _answer(context, message, t(started[1], "discussion.not_in_thread"))
         return
     lang = await ds.threads.thread_language(thread)
-    s = await summarize(ds.repo, thread)
+    s = await ds.threads.summary(thread)
     top = ", ".join(f"{c.name} ({c.posts})" for c in s.top) or "—"
     languages = ", ".join(f"{k} {v}" for k, v in sorted(s.languages.items(),
                                                         key=lambda kv: (-kv[1], kv[0]))) or "—"
@@ -173,7 +174,7 @@ async def best(update: Update, context: SinauContext) -> None:
         await _answer(context, message, t(lang, "discussion.best_usage"))
         return
     lang = await ds.threads.thread_language(thread)
-    name = await ds.repo.member_name(post.user_id)
+    name = await ds.threads.member_name(post.user_id)
     await port(context).send(message.chat_id, t(lang, "discussion.best_marked", name=name),
                              topic_id=topic_of(message), reply_to=target.message_id)
 
@@ -193,48 +194,30 @@ async def close(update: Update, context: SinauContext) -> None:
         await _answer(context, message, t(lang, "discussion.already_closed"))
         return
     lang = await ds.threads.thread_language(thread)
-    replies, participants = await ds.repo.post_counts(thread.id)
+    replies, participants = await ds.threads.post_counts(thread)
     text = t(lang, "discussion.closed", replies=replies, participants=participants)
     await ds.threads.close(port(context), thread, text)
 
 
 async def callback(update: Update, context: SinauContext) -> None:
-    """Presses on ``ds:`` buttons: lesson discussion, group settings."""
+    """Presses on ``ds:`` buttons: the group settings menu."""
     query = update.callback_query
-    if query is None or query.data is None:
+    if query is None:
         return
-    parts = query.data.split(":")
-    if len(parts) == 3 and parts[1] in ("who", "lang"):
-        await groups.settings_pressed(update, context, parts[1], parts[2])
-    elif len(parts) == 3 and parts[1] == "lesson" and parts[2].isdigit():
-        await lesson_pressed(update, context, int(parts[2]))
-    else:
-        await query.answer(context.t("common.expired_button"))
-
-
-async def lesson_pressed(update: Update, context: SinauContext, session_id: int) -> None:
-    """``ds:lesson:<session>``: the lesson's prompt with a link to its thread in the group."""
-    query = update.callback_query
-    assert query is not None
-    user = context.user
-    view = (await context.services.learning.lesson_of(user, session_id)
-            if user is not None else None)
-    if user is None or view is None or view.lesson.discussion is None:
+    press = parse(query.data, "ds")
+    if press is None:
         await query.answer(context.t("common.expired_button"))
         return
-    await query.answer()
-    note = await lesson_thread_note(context, user.id, view.course, view.lesson)
-    if isinstance(query.message, Message):
-        await query.message.reply_text(note, do_quote=False)
+    await groups.settings_pressed(update, context, press.action, press.arg(0))
 
 
 async def lesson_thread_note(context: SinauContext, user_id: int, course: Course,
                              lesson: Lesson) -> SafeHtml:
     """Open (or reuse) the lesson's thread in the learner's cohort group; say where it is."""
-    found = await context.services.discussion.prompts.lesson_thread(
-        groups.TelegramPort(context.bot), user_id, course.key, lesson.key, groups.render_prompt,
-    )
-    chat = await context.services.chats.get(found.chat_id) if found.chat_id else None
+    ds = context.services.discussion
+    found = await ds.prompts.lesson_thread(port(context), user_id, course.key, lesson.key,
+                                           lesson_opening)
+    chat = await ds.threads.chat(found.chat_id) if found.chat_id else None
     group = chat.title if chat and chat.title else ""
     if found.status in ("opened", "reused") and found.link:
         text = context.t("discussion.lesson_link", link=found.link, group=group)

@@ -9,7 +9,6 @@ from telegram.error import ChatMigrated, Forbidden, NetworkError, RetryAfter, Ti
 
 from bot.context import SinauContext
 from bot.discussion.migration import ChatMoved
-from bot.handlers.migration import follow
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +48,13 @@ async def on_error(update: object, context: SinauContext) -> None:
 async def _follow_upgrade(update: object, context: SinauContext,
                           error: ChatMigrated | ChatMoved) -> None:
     services = context.bot_data.services
-    if services is None:
+    if services is None or services.groups is None:
         return
     try:
         if isinstance(error, ChatMoved):
-            await services.discussion.migrations.apply_moved(error)
+            await services.groups.apply_moved(error)
         elif isinstance(update, Update) and update.effective_chat is not None:
-            await follow(context.bot, services, update.effective_chat.id, error.new_chat_id)
+            await services.groups.follow(update.effective_chat.id, error.new_chat_id)
     except Exception:
         logger.exception("could not follow a group upgrade")
         return

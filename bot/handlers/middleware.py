@@ -20,14 +20,12 @@ async def track(update: Update, context: SinauContext) -> None:
     if sender is None or sender.is_bot:
         context.lang = services.settings.locale.default_language
         return
-    user = await services.users.touch(
+    user = await services.users.seen(
         user_id=sender.id,
         first_name=sender.first_name or "",
         last_name=sender.last_name,
         username=sender.username,
-        telegram_language=sender.language_code,
-        timezone=services.settings.locale.timezone,
-        now=services.clock.now(),
+        language_code=sender.language_code,
     )
     context.user = user
     context.lang = choose_language(user.language, sender.language_code)

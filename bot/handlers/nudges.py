@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Message, Update
 
+from bot.buttons import data, parse
 from bot.context import SinauContext
 from bot.handlers.render import button, edit, expired, keyboard, onboarded
 from bot.i18n import SafeHtml, t
@@ -34,14 +35,15 @@ def menu(lang: str, status: NudgeStatus, note: str | None = None
 
     on = status.state == "on"
     markup = keyboard(
-        [button(t(lang, "nudge.btn_pause", days=n), f"nz:pause:{n}") for n in PAUSE_CHOICES],
-        [button(mark(t(lang, f"nudge.btn_{d}"), status.days == d), f"nz:days:{d}")
+        [button(t(lang, "nudge.btn_pause", days=n), data("nz", "pause", n))
+         for n in PAUSE_CHOICES],
+        [button(mark(t(lang, f"nudge.btn_{d}"), status.days == d), data("nz", "days", d))
          for d in _DAYS],
-        [button(mark(zone_label(z), status.zone == z), f"nz:tz:{code}")
+        [button(mark(zone_label(z), status.zone == z), data("nz", "tz", code))
          for code, z in ZONES.items()],
-        [button(t(lang, "nudge.btn_stop"), "nz:stop") if on
-         else button(t(lang, "nudge.btn_resume"), "nz:resume")],
-        [button(t(lang, "settings.back"), "st:menu")],
+        [button(t(lang, "nudge.btn_stop"), data("nz", "stop")) if on
+         else button(t(lang, "nudge.btn_resume"), data("nz", "resume"))],
+        [button(t(lang, "settings.back"), data("st", "menu"))],
     )
     return "\n".join(lines), markup
 
@@ -67,7 +69,8 @@ async def pause_command(update: Update, context: SinauContext) -> None:
         return
     lang = context.lang
     markup = keyboard(
-        [button(t(lang, "nudge.btn_pause", days=n), f"nz:pause:{n}") for n in PAUSE_CHOICES]
+        [button(t(lang, "nudge.btn_pause", days=n), data("nz", "pause", n))
+         for n in PAUSE_CHOICES]
     )
     await update.effective_message.reply_text(t(lang, "nudge.pause_ask"), reply_markup=markup)
 
@@ -104,17 +107,18 @@ async def on_callback(update: Update, context: SinauContext) -> None:
     if message is None or message.chat.id != query.from_user.id:
         await expired(query, lang)
         return
-    parts = (query.data or "").split(":")
-    action, arg = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) == 3 else None
-    if action == "menu" and len(parts) == 2:
+    press = parse(query.data, "nz")
+    action = press.action if press is not None else ""
+    arg = press.arg(0) if press is not None and press.args else None
+    if action == "menu":
         status = await prefs.status(user.id)
-    elif action == "pause" and arg is not None and arg in {str(n) for n in PAUSE_CHOICES}:
+    elif action == "pause" and arg is not None and int(arg) in PAUSE_CHOICES:
         status = await prefs.pause(user.id, int(arg))
-    elif action in ("stop", "resume") and len(parts) == 2:
+    elif action in ("stop", "resume"):
         status = await (prefs.stop(user.id) if action == "stop" else prefs.resume(user.id))
-    elif action == "days" and arg in _DAYS:
+    elif action == "days" and arg is not None:
         status = await prefs.set_days(user.id, "weekdays" if arg == "weekdays" else "daily")
-    elif action == "tz" and arg in ZONES:
+    elif action == "tz" and arg is not None:
         status = await prefs.set_zone(user.id, arg)
     else:
         await expired(query, lang)

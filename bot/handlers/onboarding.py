@@ -1,17 +1,22 @@
-"""/start: the onboarding questionnaire (buttons first), then the learner's dashboard."""
+"""/start: the onboarding questionnaire (buttons first), then the learner's dashboard.
+
+The steps and their rules are bot.learning.onboarding.OnboardingService; this module shows the
+question each step asks and the deep-link outcomes (a cohort joined, a trainer welcomed).
+"""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 
+from bot.buttons import data, parse
 from bot.context import SinauContext
-from bot.handlers import settings as settings_handlers
-from bot.handlers.keyboards import language_keyboard, preset_time, time_keyboard, unit_keyboard
+from bot.handlers.keyboards import language_keyboard, time_keyboard, unit_keyboard
+from bot.handlers.menus import set_staff_menu
 from bot.handlers.render import button, dashboard, edit, expired, keyboard
-from bot.handlers.trainer import joined_note
-from bot.i18n import LANGUAGES, choose_language, detect_language, t
-from bot.learning import onboarding as rules
+from bot.i18n import SafeHtml, choose_language, t
+from bot.learning.onboarding import OnboardingStep, format_time
 from bot.storage.users import User
+from bot.training.cohorts import JoinResult
 
 
 async def send_dashboard(update: Update, context: SinauContext, user: User) -> None:
@@ -23,6 +28,12 @@ async def send_dashboard(update: Update, context: SinauContext, user: User) -> N
     await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
 
 
+def join_text(lang: str, result: JoinResult) -> SafeHtml:
+    """What opening a cohort link did, in one line."""
+    name = result.cohort.name if result.cohort else ""
+    return t(lang, f"cohort.join_{result.outcome}", name=name)
+
+
 async def start(update: Update, context: SinauContext) -> None:
     """Welcome a new learner into onboarding, or show an onboarded one their dashboard."""
     message, user = update.effective_message, context.user
@@ -31,29 +42,60 @@ async def start(update: Update, context: SinauContext) -> None:
     if update.effective_chat.type != "private":
         await message.reply_text(t(context.lang, "start.welcome", name=user.name))
         return
-    users = context.services.users
-    payload = rules.valid_payload(context.args[0] if context.args else None)
-    if payload is not None:
-        user = await users.update_profile(user.id, start_payload=payload) or user
-    if user.onboarded:
-        if payload is not None:
-            await context.services.learning.run_onboarding_hooks(user)
+    payload = context.args[0] if context.args else None
+    outcome = await context.services.onboarding.start(user, payload)
+    user, lang = outcome.user, context.lang
+    if outcome.onboarding:
+        await message.reply_text(
+            f"{t(lang, 'onboarding.welcome', name=user.name)}\n\n{t(lang, 'onboarding.privacy')}"
+        )
+        await message.reply_text(t(lang, "onboarding.ask_language"),
+                                 reply_markup=language_keyboard("ob", "language", lang))
+    else:
         await send_dashboard(update, context, user)
-        return
-    user = await users.update_profile(user.id, onboarding_step="language") or user
-    lang = context.lang
-    await message.reply_text(
-        f"{t(lang, 'onboarding.welcome', name=user.name)}\n\n{t(lang, 'onboarding.privacy')}"
-    )
-    await message.reply_text(t(lang, "onboarding.ask_language"),
-                             reply_markup=language_keyboard("ob:language", lang))
+    if outcome.trainer is not None:
+        key = {"welcome": "trainer.welcome", "already": "trainer.already_you",
+               "invalid": "trainer.invite_invalid"}[outcome.trainer]
+        await message.reply_text(t(lang, key))
+        if outcome.trainer == "welcome":
+            await set_staff_menu(context.bot, user.id, "trainer")
+    if outcome.joined is not None:
+        await message.reply_text(join_text(lang, outcome.joined))
 
 
-def _ask_name(lang: str, user: User) -> tuple[str, InlineKeyboardMarkup]:
-    return t(lang, "onboarding.ask_name", name=user.name), keyboard(
-        [button(t(lang, "onboarding.name_keep"), "ob:name:keep")],
-        [button(t(lang, "onboarding.name_change"), "ob:name:edit")],
-    )
+def _question(context: SinauContext, step: OnboardingStep
+              ) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The text and buttons that ask ``step.ask``."""
+    lang, user = context.lang, step.user
+    if step.ask == "language":
+        return t(lang, "onboarding.ask_language"), language_keyboard("ob", "language", lang)
+    if step.ask == "name":
+        return t(lang, "onboarding.ask_name", name=user.name), keyboard(
+            [button(t(lang, "onboarding.name_keep"), data("ob", "name", "keep"))],
+            [button(t(lang, "onboarding.name_change"), data("ob", "name", "edit"))],
+        )
+    if step.ask == "unit":
+        return t(lang, "onboarding.ask_unit"), unit_keyboard(context, "ob", "unit", lang)
+    if step.ask == "time":
+        default = format_time(context.services.settings.learning.default_nudge_time)
+        return (t(lang, "onboarding.ask_time"),
+                time_keyboard(context, "ob", "time", lang, default))
+    prompt = {"type_name": "onboarding.type_name", "type_unit": "onboarding.type_unit",
+              "type_time": "onboarding.type_time"}[step.ask]
+    return t(lang, prompt), None
+
+
+async def _done(update: Update, context: SinauContext, step: OnboardingStep, *,
+                in_place: bool) -> None:
+    user, lang = step.user, context.lang
+    text = t(lang, "onboarding.done", name=user.name, time=user.nudge_time or "")
+    if step.joined is not None:  # came with a cohort link
+        text = SafeHtml(f"{text}\n\n{join_text(lang, step.joined)}")
+    if in_place and update.callback_query is not None:
+        await edit(update.callback_query, text, None)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text)
+    await send_dashboard(update, context, user)
 
 
 async def on_callback(update: Update, context: SinauContext) -> None:
@@ -61,108 +103,38 @@ async def on_callback(update: Update, context: SinauContext) -> None:
     query, user = update.callback_query, context.user
     if query is None or user is None:
         return
-    parts = (query.data or "").split(":")
-    if (len(parts) != 3 or user.onboarded or user.onboarding_step != parts[1]
-            or query.from_user.id != user.id):
+    press = parse(query.data, "ob")
+    step = (await context.services.onboarding.choose(user, press.action, press.arg(0))
+            if press is not None and query.from_user.id == user.id else None)
+    if step is None:
         await expired(query, context.lang)
         return
-    step, value = parts[1], parts[2]
-    users = context.services.users
-    if step == "language" and value in LANGUAGES:
-        user = await users.update_profile(user.id, language=value, onboarding_step="name") or user
-        context.lang = value
-        await query.answer()
-        await edit(query, *_ask_name(value, user))
-    elif step == "name" and value in ("keep", "edit"):
-        await query.answer()
-        if value == "keep":
-            name = rules.valid_name(user.name) or user.name[: rules.NAME_MAX]
-            await users.update_profile(user.id, display_name=name, onboarding_step="unit")
-            await edit(query, t(context.lang, "onboarding.ask_unit"),
-                       unit_keyboard(context, "ob:unit", context.lang))
-        else:
-            await users.update_profile(user.id, onboarding_step="name_text")
-            await edit(query, t(context.lang, "onboarding.type_name"), None)
-    elif step == "unit" and (value == "other" or (value.isascii() and value.isdigit())):
-        units = context.services.settings.learning.units
-        if value == "other":
-            await query.answer()
-            await users.update_profile(user.id, onboarding_step="unit_text")
-            await edit(query, t(context.lang, "onboarding.type_unit"), None)
-        elif int(value) < len(units):
-            await query.answer()
-            await users.update_profile(user.id, unit=units[int(value)], onboarding_step="time")
-            await edit(query, *_ask_time(context))
-        else:
-            await expired(query, context.lang)
-    elif step == "time" and value == "custom":
-        await query.answer()
-        await users.update_profile(user.id, onboarding_step="time_text")
-        await edit(query, t(context.lang, "onboarding.type_time"), None)
-    elif step == "time" and (chosen := preset_time(context, value)) is not None:
-        await query.answer()
-        await _finish(update, context, user, chosen, query_to_edit=True)
-    else:
-        await expired(query, context.lang)
+    if step.user.language:
+        context.lang = step.user.language
+    await query.answer()
+    if step.ask == "done":
+        await _done(update, context, step, in_place=True)
+        return
+    await edit(query, *_question(context, step))
 
 
-def _ask_time(context: SinauContext) -> tuple[str, InlineKeyboardMarkup]:
-    default = rules.format_time(context.services.settings.learning.default_nudge_time)
-    return (t(context.lang, "onboarding.ask_time"),
-            time_keyboard(context, "ob:time", context.lang, default))
-
-
-async def _finish(update: Update, context: SinauContext, user: User, nudge_time: str, *,
-                  query_to_edit: bool) -> None:
-    user = await context.services.learning.finish_onboarding(user, nudge_time)
-    text = t(context.lang, "onboarding.done", name=user.name, time=nudge_time)
-    joined = joined_note(context.services, user.id, context.lang)  # came with a cohort link
-    if joined is not None:
-        text = f"{text}\n\n{joined}"
-    if query_to_edit and update.callback_query is not None:
-        await edit(update.callback_query, text, None)
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(text)
-    await send_dashboard(update, context, user)
-
-
-async def on_text(update: Update, context: SinauContext) -> None:
-    """Private text while a questionnaire step waits for typing; otherwise do nothing."""
+async def on_text(update: Update, context: SinauContext) -> bool:
+    """Typed text while an onboarding step waits for it; False when none waits."""
     message, user = update.effective_message, context.user
-    if message is None or user is None or not message.text or user.onboarding_step is None:
-        return
-    step = user.onboarding_step
-    if step in rules.SETTINGS_TEXT_STEPS:
-        await settings_handlers.on_text(update, context)
-        return
-    if user.onboarded:
-        return
-    users = context.services.users
-    text = message.text
-    if step == "language":
-        guess = detect_language(text) or choose_language(None, user.telegram_language)
-        context.lang = guess
-        await message.reply_text(t(guess, "onboarding.ask_language"),
-                                 reply_markup=language_keyboard("ob:language", guess))
-    elif step in ("name", "name_text"):
-        name = rules.valid_name(text)
-        if name is None:
-            await message.reply_text(t(context.lang, "onboarding.bad_name"))
-            return
-        await users.update_profile(user.id, display_name=name, onboarding_step="unit")
-        await message.reply_text(t(context.lang, "onboarding.ask_unit"),
-                                 reply_markup=unit_keyboard(context, "ob:unit", context.lang))
-    elif step in ("unit", "unit_text"):
-        unit = rules.valid_unit(text)
-        if unit is None:
-            await message.reply_text(t(context.lang, "onboarding.bad_unit"))
-            return
-        await users.update_profile(user.id, unit=unit, onboarding_step="time")
-        question, markup = _ask_time(context)
-        await message.reply_text(question, reply_markup=markup)
-    elif step in ("time", "time_text"):
-        nudge_time = rules.parse_time(text)
-        if nudge_time is None:
-            await message.reply_text(t(context.lang, "onboarding.bad_time"))
-            return
-        await _finish(update, context, user, nudge_time, query_to_edit=False)
+    if not isinstance(message, Message) or user is None or not message.text:
+        return False
+    step = await context.services.onboarding.typed(user, message.text)
+    if step is None:
+        return False
+    if step.ask == "language":
+        # Typed instead of pressed: ask again, in the language the text seems to be in.
+        context.lang = step.detected_language or choose_language(None, user.telegram_language)
+    if step.problem is not None:
+        await message.reply_text(t(context.lang, f"onboarding.{step.problem}"))
+        return True
+    if step.ask == "done":
+        await _done(update, context, step, in_place=False)
+        return True
+    text, markup = _question(context, step)
+    await message.reply_text(text, reply_markup=markup)
+    return True

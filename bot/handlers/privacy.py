@@ -13,15 +13,20 @@ from typing import Any
 
 from telegram import InputFile, Message, Update
 
+from bot.buttons import data, parse
 from bot.context import SinauContext
+from bot.handlers.menus import clear_staff_menu
 from bot.handlers.render import button, edit, expired, keyboard
-from bot.storage.db import to_epoch
 
 logger = logging.getLogger(__name__)
 
 # A confirmation button older than this is stale: ask again.
 CONFIRM_WINDOW = timedelta(minutes=15)
-RETENTION_JOB = "privacy-retention"
+
+
+def _stamp(user: Any) -> int:
+    """The epoch second the account was created: what a confirmation button names."""
+    return int(user.created_at.timestamp())
 
 
 async def privacy_command(update: Update, context: SinauContext) -> None:
@@ -62,11 +67,11 @@ async def deleteme_command(update: Update, context: SinauContext) -> None:
     user = context.user
     if message is None or user is None:
         return
-    stamp = to_epoch(user.created_at)
     await message.reply_text(
         context.t("privacy.confirm"),
-        reply_markup=keyboard([button(context.t("privacy.btn_delete"), f"pv:del:{stamp}")],
-                              [button(context.t("privacy.btn_keep"), "pv:keep")]),
+        reply_markup=keyboard(
+            [button(context.t("privacy.btn_delete"), data("pv", "del", _stamp(user)))],
+            [button(context.t("privacy.btn_keep"), data("pv", "keep"))]),
     )
 
 
@@ -76,53 +81,25 @@ async def on_callback(update: Update, context: SinauContext) -> None:
     if query is None or user is None:
         return
     message = query.message if isinstance(query.message, Message) else None
-    data = query.data or ""
+    press = parse(query.data, "pv")
     now = context.services.clock.now()
     if (message is None or message.chat.type != "private" or message.chat.id != user.id
             or query.from_user.id != user.id
             or now - message.date > CONFIRM_WINDOW):
         await expired(query, context.lang)
         return
-    if data == "pv:keep":
+    if press is not None and press.action == "keep":
         await query.answer()
         await edit(query, context.t("privacy.kept"), None)
         return
-    if data != f"pv:del:{to_epoch(user.created_at)}":
+    if press is None or press.int(0) != _stamp(user):
         await expired(query, context.lang)
         return
     services = context.services
     was_trainer = await services.training.roles.role_of(user.id) == "trainer"
     await services.privacy.erase(user.id)
     context.user = None
-    # In-memory state that would still route this person's next message somewhere.
-    await services.training.prompts.close(user.id)
     if was_trainer:
-        from bot.handlers.trainer import clear_staff_menu
-
         await clear_staff_menu(context.bot, user.id)
     await query.answer()
     await edit(query, context.t("privacy.deleted"), None)
-
-
-async def retention_job(context: SinauContext) -> None:
-    """The daily job: erase learners inactive for longer than privacy.retention_months."""
-    services = context.bot_data.services
-    if services is None:
-        return
-    try:
-        await services.privacy.purge_inactive()
-    except Exception:  # noqa: BLE001 - tomorrow's run tries again; the bot keeps running
-        logger.exception("privacy: the retention purge failed")
-
-
-def install(app: Any) -> None:
-    """post_init: run the retention purge soon after start, then once a day."""
-    if app.job_queue is None:
-        logger.warning("no job queue: the retention purge will not run")
-        return
-    app.job_queue.run_repeating(
-        retention_job, interval=timedelta(days=1), first=timedelta(minutes=1),
-        name=RETENTION_JOB,
-        # A late run still runs (the 1 s default grace would drop it); missed runs merge.
-        job_kwargs={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
-    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import InputFile, Update
 
+from bot.buttons import data, parse
 from bot.context import SinauContext
 from bot.handlers.discussion import progress_line as discussion_line
 from bot.handlers.render import bar, button, expired, jp_text, keyboard, onboarded, percent
@@ -32,7 +33,7 @@ async def progress_command(update: Update, context: SinauContext) -> None:
         await update.callback_query.answer()
     lang, learning = context.lang, context.services.learning
     report = await learning.progress(user)
-    current = await learning.current_course_key(user)
+    current = learning.current_course_key(user)
     shown = [c for c in report.courses if c.started or c.done or c.course.key == current]
     if not shown and report.courses:
         shown = report.courses[:1]
@@ -54,7 +55,7 @@ async def progress_command(update: Update, context: SinauContext) -> None:
         stats.append(discussed)
     lines.append("\n".join(stats))
     rows = [[button(label(lang, "progress.certificate_button", title=r.course_title),
-                    f"pg:c:{r.course_key}")] for r in report.certificates]
+                    data("pg", "c", r.course_key))] for r in report.certificates]
     await context.bot.send_message(update.effective_chat.id, "\n\n".join(lines),
                                    reply_markup=keyboard(*rows) if rows else None)
 
@@ -65,12 +66,12 @@ async def on_callback(update: Update, context: SinauContext) -> None:
     user = await onboarded(update, context)
     if query is None or user is None or query.message is None:
         return
-    data = query.data or ""
-    if data == "pg:show":
+    press = parse(query.data, "pg")
+    if press is not None and press.action == "show":
         await progress_command(update, context)
         return
-    record = (await context.services.learning.certificate(user, data.split(":", 2)[2])
-              if data.startswith("pg:c:") else None)
+    record = (await context.services.learning.certificate(user, press.arg(0))
+              if press is not None else None)
     if record is None:
         await expired(query, context.lang)
         return

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import InputPollOption, Poll, Update
+from collections.abc import Awaitable, Callable
 
+from telegram import CallbackQuery, InputPollOption, Message, Poll, Update
+
+from bot.buttons import data, parse
 from bot.context import SinauContext
 from bot.handlers.progress import send_certificate
 from bot.handlers.render import (
@@ -11,7 +14,6 @@ from bot.handlers.render import (
     button,
     edit,
     expired,
-    int_args,
     keyboard,
     onboarded,
     question_message,
@@ -19,8 +21,11 @@ from bot.handlers.render import (
 )
 from bot.i18n import t
 from bot.learning import quiz as rules
+from bot.learning.service import Shown
 from bot.learning.views import AnswerOutcome, LessonFinished, QuestionView, ReviewIdle
 from bot.storage.users import User
+
+Presenter = Callable[[QuestionView], Awaitable[Shown]]
 
 
 def poll_mode(context: SinauContext) -> bool:
@@ -28,41 +33,54 @@ def poll_mode(context: SinauContext) -> bool:
     return context.services.settings.learning.quiz_mode == "poll"
 
 
-async def send_question(context: SinauContext, chat_id: int, user: User,
-                        view: QuestionView) -> None:
-    """Send a quiz or review question as a new message (or poll) and remember it."""
-    lang, learning = context.lang, context.services.learning
-    if not poll_mode(context):
-        text, markup = question_message(lang, view)
-        sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
-        await learning.attach(view.session_id, chat_id, sent.message_id)
-        return
-    question = view.question
-    if view.kind == "review":
-        heading = f"🔁 {question.question.get(lang)}"
-    else:
-        heading = f"{view.position + 1}/{view.total} · {question.question.get(lang)}"
-    # Plain text on purpose: parse modes are switched off so '&' or '<' need no escaping.
-    sent = await context.bot.send_poll(
-        chat_id,
-        rules.clip(heading, rules.POLL_QUESTION_MAX),
-        [InputPollOption(rules.clip(o.get(lang), rules.POLL_OPTION_MAX), text_parse_mode=None)
-         for o in question.options],
-        is_anonymous=False,
-        type=Poll.QUIZ,
-        correct_option_ids=[question.correct],
-        explanation=rules.poll_explanation(question.explanation.get(lang)),
-        explanation_parse_mode=None,
-        question_parse_mode=None,
-        # PTB adds the default parse_mode to every send, but sendPoll has no such parameter.
-        api_kwargs={"parse_mode": None},
-    )
-    assert sent.poll is not None
-    await learning.attach_poll(view, user, sent.poll.id, chat_id, sent.message_id)
+def presenter(context: SinauContext, chat_id: int) -> Presenter:
+    """Shows a question as a new message (inline buttons) or a native quiz poll."""
+    lang = context.lang
+
+    async def show(view: QuestionView) -> Shown:
+        if not poll_mode(context):
+            text, markup = question_message(lang, view)
+            sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
+            return Shown(chat_id, sent.message_id)
+        question = view.question
+        if view.kind == "review":
+            heading = f"🔁 {question.question.get(lang)}"
+        else:
+            heading = f"{view.position + 1}/{view.total} · {question.question.get(lang)}"
+        # Plain text on purpose: parse modes are switched off so '&' or '<' need no escaping.
+        sent = await context.bot.send_poll(
+            chat_id,
+            rules.clip(heading, rules.POLL_QUESTION_MAX),
+            [InputPollOption(rules.clip(o.get(lang), rules.POLL_OPTION_MAX),
+                             text_parse_mode=None)
+             for o in question.options],
+            is_anonymous=False,
+            type=Poll.QUIZ,
+            correct_option_ids=[question.correct],
+            explanation=rules.poll_explanation(question.explanation.get(lang)),
+            explanation_parse_mode=None,
+            question_parse_mode=None,
+            # PTB adds the default parse_mode to every send, but sendPoll has no such parameter.
+            api_kwargs={"parse_mode": None},
+        )
+        assert sent.poll is not None
+        return Shown(chat_id, sent.message_id, sent.poll.id)
+
+    return show
 
 
-async def send_finished(context: SinauContext, chat_id: int, user: User,
-                        finished: LessonFinished) -> None:
+def in_place(context: SinauContext, query: CallbackQuery) -> Presenter:
+    """Shows a question by editing the pressed message (an inline review moving on)."""
+
+    async def show(view: QuestionView) -> Shown:
+        assert isinstance(query.message, Message)
+        await edit(query, *question_message(context.lang, view))
+        return Shown(query.message.chat.id, query.message.message_id)
+
+    return show
+
+
+async def send_finished(context: SinauContext, chat_id: int, finished: LessonFinished) -> None:
     """The end of a lesson quiz: score, minutes, what next, and a certificate if earned."""
     lang = context.lang
     if finished.completed_now:
@@ -72,53 +90,54 @@ async def send_finished(context: SinauContext, chat_id: int, user: User,
         lines = [t(lang, "learn.practice_done", right=finished.right, total=finished.total)]
     if finished.course_done and finished.completed_now:
         lines.append(t(lang, "learn.course_done", course=finished.course.title.get(lang)))
-    first = (button(t(lang, "learn.next_lesson"), "learn:go") if finished.next_lesson
-             else button(t(lang, "dashboard.courses"), "crs:list"))
-    markup = keyboard([first, button(t(lang, "dashboard.progress"), "pg:show")])
+    first = (button(t(lang, "learn.next_lesson"), data("learn", "go")) if finished.next_lesson
+             else button(t(lang, "dashboard.courses"), data("crs", "list")))
+    markup = keyboard([first, button(t(lang, "dashboard.progress"), data("pg", "show"))])
     await context.bot.send_message(chat_id, "\n".join(lines), reply_markup=markup)
     if finished.certificate is not None:
         await send_certificate(context, chat_id, finished.certificate)
 
 
 async def on_callback(update: Update, context: SinauContext) -> None:
-    """qz:a:<session>:<position>:<option> answers; qz:n:<session>:<position> moves on."""
+    """qz:a:<position>:<option> answers; qz:n:<position> moves on (on the pressed message)."""
     query = update.callback_query
     user = await onboarded(update, context)
-    if query is None or user is None or query.message is None:
+    if query is None or user is None or not isinstance(query.message, Message):
         return
-    data = query.data or ""
-    learning, lang = context.services.learning, context.lang
-    message_id = query.message.message_id
-    if data.startswith("qz:a:") and (args := int_args(data, 3)) and data.count(":") == 4:
-        outcome = await learning.answer(user, args[0], args[1], args[2], message_id)
+    press, lang = parse(query.data, "qz"), context.lang
+    learning = context.services.learning
+    chat_id, message_id = query.message.chat.id, query.message.message_id
+    if press is None:
+        await expired(query, lang)
+    elif press.action == "a":
+        outcome = await learning.answer(user, chat_id, message_id, press.int(0), press.int(1))
         if outcome is None:
             await expired(query, lang)
             return
         await query.answer()
         await show_answer(context, query, outcome)
         if outcome.finished is not None:
-            await send_finished(context, query.message.chat.id, user, outcome.finished)
-    elif data.startswith("qz:n:") and (args := int_args(data, 2)) and data.count(":") == 3:
-        view = await learning.next_question(user, args[0], args[1], message_id)
+            await send_finished(context, chat_id, outcome.finished)
+    else:
+        view = await learning.next_question(user, chat_id, message_id, press.int(0))
         if view is None:
             await expired(query, lang)
             return
         await query.answer()
         await edit(query, *question_message(lang, view))
-    else:
-        await expired(query, lang)
 
 
-async def show_answer(context: SinauContext, query: object, outcome: AnswerOutcome) -> None:
+async def show_answer(context: SinauContext, query: CallbackQuery,
+                      outcome: AnswerOutcome) -> None:
     """Edit a question message to show the result, with the button that moves on."""
     view, lang = outcome.view, context.lang
     if view.kind == "review":
-        next_button = button(t(lang, "review.next"), f"rv:n:{view.session_id}")
+        next_button = button(t(lang, "review.next"), data("rv", "n"))
     elif not view.is_last:
-        next_button = button(t(lang, "quiz.next"), f"qz:n:{view.session_id}:{view.position}")
+        next_button = button(t(lang, "quiz.next"), data("qz", "n", view.position))
     else:
         next_button = None
-    await edit(query, *answered_message(lang, view, outcome.chosen, outcome.correct,  # type: ignore[arg-type]
+    await edit(query, *answered_message(lang, view, outcome.chosen, outcome.correct,
                                         outcome.scored, next_button))
 
 
@@ -129,28 +148,23 @@ async def on_poll_answer(update: Update, context: SinauContext) -> None:
         return
     learning = context.services.learning
     outcome = await learning.answer_poll(user, answer.poll_id, list(answer.option_ids))
-    if outcome is None:
+    if outcome is None or outcome.chat_id is None or outcome.message_id is None:
         return
-    chat_id = outcome.chat_id or user.id
+    chat_id, message_id = outcome.chat_id, outcome.message_id
     view = outcome.view
+    show = presenter(context, chat_id)
     if view.kind == "review":
-        follow = await learning.next_review(user, view.session_id, outcome.message_id)
-        if follow is not None:
-            await send_review_next(context, chat_id, user, follow, after_review=True)
+        follow = await learning.next_review(user, chat_id, message_id, show)
+        if isinstance(follow, ReviewIdle):
+            await send_review_idle(context, chat_id, user, follow, after_review=True)
     elif outcome.finished is not None:
-        await send_finished(context, chat_id, user, outcome.finished)
+        await send_finished(context, chat_id, outcome.finished)
     else:
-        nxt = await learning.next_question(user, view.session_id, view.position,
-                                           outcome.message_id)
-        if nxt is not None:
-            await send_question(context, chat_id, user, nxt)
+        await learning.next_question(user, chat_id, message_id, view.position, show)
 
 
-async def send_review_next(context: SinauContext, chat_id: int, user: User,
-                           follow: QuestionView | ReviewIdle, *, after_review: bool) -> None:
-    """Send the next due review question, or say when the next one falls due."""
-    if isinstance(follow, QuestionView):
-        await send_question(context, chat_id, user, follow)
-    else:
-        text = review_idle_text(context, user, follow, after_review=after_review)
-        await context.bot.send_message(chat_id, text)
+async def send_review_idle(context: SinauContext, chat_id: int, user: User,
+                           idle: ReviewIdle, *, after_review: bool) -> None:
+    """Say that nothing is due (and when the next item falls due)."""
+    await context.bot.send_message(chat_id, review_idle_text(context, user, idle,
+                                                             after_review=after_review))

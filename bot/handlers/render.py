@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest
 
+from bot.buttons import data
 from bot.content.render import render_markdown, split_html, visible_length
 from bot.i18n import SafeHtml, t
 from bot.learning.certificates import format_long_date
@@ -86,10 +88,10 @@ def dashboard(lang: str, name: str, snap: LearnerSnapshot) -> tuple[str, InlineK
     lines.append(t(lang, "dashboard.streak", days=snap.streak))
     lines.append(t(lang, "dashboard.jp", jp=jp_text(snap.jp_year, lang), target=snap.jp_target))
     markup = keyboard(
-        [button(t(lang, "dashboard.learn"), "learn:go")],
-        [button(t(lang, "dashboard.courses"), "crs:list"),
-         button(t(lang, "dashboard.review"), "rv:go"),
-         button(t(lang, "dashboard.progress"), "pg:show")],
+        [button(t(lang, "dashboard.learn"), data("learn", "go"))],
+        [button(t(lang, "dashboard.courses"), data("crs", "list")),
+         button(t(lang, "dashboard.review"), data("rv", "go")),
+         button(t(lang, "dashboard.progress"), data("pg", "show"))],
     )
     return "\n".join(lines), markup
 
@@ -103,11 +105,11 @@ def lesson_card(lang: str, view: LessonView) -> tuple[str, InlineKeyboardMarkup]
                cards=view.cards)
     body = render_markdown(view.lesson.cards[view.card].get(lang))
     if view.last:
-        row = [button(t(lang, "learn.quiz"), f"ls:q:{view.session_id}")]
+        row = [button(t(lang, "learn.quiz"), data("ls", "q", view.card))]
         if view.lesson.discussion is not None:
-            row.append(button(t(lang, "learn.discussion"), f"ls:d:{view.session_id}"))
+            row.append(button(t(lang, "learn.discussion"), data("ls", "d", view.card)))
     else:
-        row = [button(t(lang, "learn.next"), f"ls:n:{view.session_id}:{view.card}")]
+        row = [button(t(lang, "learn.next"), data("ls", "n", view.card))]
     return fit(f"{header}\n\n{body}"), keyboard(row)
 
 
@@ -129,11 +131,11 @@ def question_body(lang: str, view: QuestionView, due: int | None = None) -> str:
 
 def question_message(lang: str, view: QuestionView) -> tuple[str, InlineKeyboardMarkup]:
     """An inline-keyboard question: option letters in one row."""
+    options = range(len(view.question.options))
     if view.kind == "review":
-        prefix = f"rv:a:{view.session_id}"
+        row = [button(letter(i), data("rv", "a", i)) for i in options]
     else:
-        prefix = f"qz:a:{view.session_id}:{view.position}"
-    row = [button(letter(i), f"{prefix}:{i}") for i in range(len(view.question.options))]
+        row = [button(letter(i), data("qz", "a", view.position, i)) for i in options]
     return question_body(lang, view), keyboard(row)
 
 
@@ -202,14 +204,31 @@ def safe(text: str) -> SafeHtml:
 # --------------------------------------------------------------------------- callbacks
 
 
-def int_args(data: str, count: int) -> list[int] | None:
-    """The last ``count`` ':'-separated parts of callback data as ints, or None if malformed."""
-    parts = data.split(":")[-count:] if count else []
-    # Plain digits only, and short enough for SQLite: forged data is never a sign or 10^40.
-    if len(parts) != count or not all(p.isascii() and p.isdigit() and len(p) <= 15
-                                      for p in parts):
-        return None
-    return [int(p) for p in parts]
+class AnswerFirst:
+    """Wraps a presenter so the press is answered right before the view is shown.
+
+    A press gets exactly one answer: ``settle`` answers it afterwards when nothing was shown
+    (with the "expired" note when the press led nowhere).
+    """
+
+    def __init__(self, query: CallbackQuery, show: Callable[[Any], Awaitable[Any]]) -> None:
+        self._query = query
+        self._show = show
+        self.answered = False
+
+    async def __call__(self, view: Any) -> Any:
+        await self._query.answer()
+        self.answered = True
+        return await self._show(view)
+
+    async def settle(self, lang: str, *, ok: bool) -> None:
+        """Answer the press if the presenter did not run."""
+        if self.answered:
+            return
+        if ok:
+            await self._query.answer()
+        else:
+            await expired(self._query, lang)
 
 
 async def expired(query: CallbackQuery, lang: str) -> None:

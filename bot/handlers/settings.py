@@ -2,37 +2,35 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from bot.buttons import data, parse
 from bot.context import SinauContext
-from bot.handlers.keyboards import language_keyboard, preset_time, time_keyboard, unit_keyboard
+from bot.handlers.keyboards import language_keyboard, time_keyboard, unit_keyboard
 from bot.handlers.render import button, edit, expired, keyboard, onboarded
 from bot.i18n import LANGUAGES, t
-from bot.learning import onboarding as rules
+from bot.learning.onboarding import format_time
 from bot.storage.users import User
 
-BACK = "st:menu"
 
-
-async def menu(context: SinauContext, user: User,
-               saved: bool = False) -> tuple[str, InlineKeyboardMarkup]:
+def menu(context: SinauContext, user: User,
+         saved: bool = False) -> tuple[str, InlineKeyboardMarkup]:
     """The settings overview and its buttons."""
     lang = context.lang
-    prefs = await context.services.learning.prefs(user.id)
-    default = rules.format_time(context.services.settings.learning.default_nudge_time)
+    default = format_time(context.services.settings.learning.default_nudge_time)
     text = t(lang, "settings.menu", language=t(lang, f"settings.language_{lang}"),
              name=user.name, unit=user.unit or t(lang, "settings.no_unit"),
-             time=prefs.nudge_time or default,
-             days=t(lang, f"settings.{prefs.nudge_days}"))
+             time=user.nudge_time or default,
+             days=t(lang, f"settings.{user.nudge_days}"))
     if saved:
         text = f"{t(lang, 'settings.saved')}\n{text}"
     markup = keyboard(
-        [button(t(lang, "settings.language"), "st:lang"),
-         button(t(lang, "settings.name"), "st:name")],
-        [button(t(lang, "settings.unit"), "st:unit"),
-         button(t(lang, "settings.time"), "st:time")],
+        [button(t(lang, "settings.language"), data("st", "lang")),
+         button(t(lang, "settings.name"), data("st", "name"))],
+        [button(t(lang, "settings.unit"), data("st", "unit")),
+         button(t(lang, "settings.time"), data("st", "time"))],
         # Pausing belongs to the nudge module, which handles nz:* buttons.
-        [button(t(lang, "settings.pause"), "nz:menu")],
+        [button(t(lang, "settings.pause"), data("nz", "menu"))],
     )
     return text, markup
 
@@ -42,21 +40,13 @@ async def settings_command(update: Update, context: SinauContext) -> None:
     user = await onboarded(update, context)
     if user is None or update.effective_message is None:
         return
-    if user.onboarding_step is not None:
-        user = await context.services.users.update_profile(user.id, onboarding_step=None) or user
-    text, markup = await menu(context, user)
+    user = await context.services.onboarding.cancel_question(user)
+    text, markup = menu(context, user)
     await update.effective_message.reply_text(text, reply_markup=markup)
 
 
-def _index(value: str, size: int) -> int | None:
-    """``value`` as an index below ``size`` (ASCII digits only), else None."""
-    if value.isascii() and value.isdigit() and len(value) <= 4 and int(value) < size:
-        return int(value)
-    return None
-
-
-def _back(lang: str) -> list:
-    return [button(t(lang, "settings.back"), BACK)]
+def _back(lang: str) -> list[InlineKeyboardButton]:
+    return [button(t(lang, "settings.back"), data("st", "menu"))]
 
 
 async def on_callback(update: Update, context: SinauContext) -> None:
@@ -65,93 +55,80 @@ async def on_callback(update: Update, context: SinauContext) -> None:
     user = await onboarded(update, context)
     if query is None or user is None:
         return
-    parts = (query.data or "").split(":")
-    action, value = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else None
-    users, learning, lang = context.services.users, context.services.learning, context.lang
-    units = context.services.settings.learning.units
-    saved = True
-    if len(parts) > 3:
+    press, lang = parse(query.data, "st"), context.lang
+    services = context.services
+    users, learning, units = services.users, services.learning, services.onboarding.units
+    if press is None:
         await expired(query, lang)
         return
-    if action == "menu" and value is None:
+    value = press.arg(0) if press.args else None
+    action = press.action
+    saved = True
+    if action == "menu":
         saved = False
-        if user.onboarding_step is not None:
-            user = await users.update_profile(user.id, onboarding_step=None) or user
+        user = await services.onboarding.cancel_question(user)
     elif action == "lang" and value is None:
         await query.answer()
-        markup = language_keyboard("st:lang", lang)
+        markup = language_keyboard("st", "lang", lang)
         await edit(query, t(lang, "onboarding.ask_language"),
                    keyboard(*markup.inline_keyboard, _back(lang)))
         return
     elif action == "lang" and value in LANGUAGES:
-        user = await users.update_profile(user.id, language=value) or user
+        user = await users.update(user.id, language=value) or user
         context.lang = value
     elif action in ("name", "unit", "time") and value in (None, "custom", "other"):
         await query.answer()
-        await _ask(update, context, user, action, value, units)
+        await _ask(update, context, user, action, value)
         return
-    elif action == "unit" and value is not None and _index(value, len(units)) is not None:
-        user = await users.update_profile(user.id, unit=units[int(value)]) or user
-    elif action == "time" and value is not None and (chosen := preset_time(context, value)):
+    elif action == "unit" and value is not None and int(value) < len(units):
+        user = await users.update(user.id, unit=units[int(value)]) or user
+    elif action == "time" and value is not None and (chosen := services.onboarding.preset(
+            value)):
         await learning.set_nudge(user.id, time=chosen)
-    elif action == "days" and value in ("daily", "weekdays"):
+        user = await users.get(user.id) or user
+    elif action == "days" and value is not None:
         await learning.set_nudge(user.id, days=value)
+        user = await users.get(user.id) or user
     else:
         await expired(query, lang)
         return
     await query.answer()
-    await edit(query, *await menu(context, user, saved=saved))
+    await edit(query, *menu(context, user, saved=saved))
 
 
 async def _ask(update: Update, context: SinauContext, user: User, action: str,
-               value: str | None, units: list[str]) -> None:
+               value: str | None) -> None:
     """Open the sub-screen for ``action`` (or the typing prompt for custom values)."""
-    query, lang, users = update.callback_query, context.lang, context.services.users
+    query, lang = update.callback_query, context.lang
     assert query is not None
     if action == "name" or value in ("custom", "other"):
-        step, prompt = {"name": ("st_name", "onboarding.type_name"),
-                        "unit": ("st_unit", "onboarding.type_unit"),
-                        "time": ("st_time", "onboarding.type_time")}[action]
-        await users.update_profile(user.id, onboarding_step=step)
+        prompt = {"name": "onboarding.type_name", "unit": "onboarding.type_unit",
+                  "time": "onboarding.type_time"}[action]
+        await context.services.onboarding.ask_again(user, action)
         await edit(query, t(lang, prompt), keyboard(_back(lang)))
     elif action == "unit":
-        markup = unit_keyboard(context, "st:unit", lang)
+        markup = unit_keyboard(context, "st", "unit", lang)
         await edit(query, t(lang, "onboarding.ask_unit"),
                    keyboard(*markup.inline_keyboard, _back(lang)))
     else:
-        prefs = await context.services.learning.prefs(user.id)
-        markup = time_keyboard(context, "st:time", lang, prefs.nudge_time)
-        days = [button(("✓ " if prefs.nudge_days == d else "") + t(lang, f"settings.days_{d}"),
-                       f"st:days:{d}") for d in ("daily", "weekdays")]
+        markup = time_keyboard(context, "st", "time", lang, user.nudge_time)
+        days = [button(("✓ " if user.nudge_days == d else "") + t(lang, f"settings.days_{d}"),
+                       data("st", "days", d)) for d in ("daily", "weekdays")]
         await edit(query, t(lang, "onboarding.ask_time"),
                    keyboard(*markup.inline_keyboard, days, _back(lang)))
 
 
-async def on_text(update: Update, context: SinauContext) -> None:
-    """Typed value for a settings prompt (name, unit or time)."""
+async def on_text(update: Update, context: SinauContext) -> bool:
+    """A typed name, unit or time for a /settings question; False when none waits."""
     message, user = update.effective_message, context.user
-    if message is None or user is None or not message.text:
-        return
-    users, step = context.services.users, user.onboarding_step
-    if step == "st_name":
-        name = rules.valid_name(message.text)
-        if name is None:
-            await message.reply_text(t(context.lang, "onboarding.bad_name"))
-            return
-        user = await users.update_profile(user.id, display_name=name, onboarding_step=None)
-    elif step == "st_unit":
-        unit = rules.valid_unit(message.text)
-        if unit is None:
-            await message.reply_text(t(context.lang, "onboarding.bad_unit"))
-            return
-        user = await users.update_profile(user.id, unit=unit, onboarding_step=None)
-    elif step == "st_time":
-        nudge_time = rules.parse_time(message.text)
-        if nudge_time is None:
-            await message.reply_text(t(context.lang, "onboarding.bad_time"))
-            return
-        await context.services.learning.set_nudge(user.id, time=nudge_time)
-        user = await users.update_profile(user.id, onboarding_step=None)
-    if user is not None:
-        text, markup = await menu(context, user, saved=True)
-        await message.reply_text(text, reply_markup=markup)
+    if not isinstance(message, Message) or user is None or not message.text:
+        return False
+    step = await context.services.onboarding.typed(user, message.text)
+    if step is None:
+        return False
+    if step.problem is not None:
+        await message.reply_text(t(context.lang, f"onboarding.{step.problem}"))
+        return True
+    text, markup = menu(context, step.user, saved=True)
+    await message.reply_text(text, reply_markup=markup)
+    return True

@@ -13,6 +13,7 @@ from telegram import (
     Update,
 )
 
+from bot.buttons import data, parse
 from bot.context import SinauContext
 from bot.handlers.auth import require_role
 from bot.handlers.cohorts import show_menu
@@ -59,12 +60,13 @@ def render_stats(context: SinauContext, cohort: Cohort, stats: CohortStats) -> S
     return text if len(text) <= 4000 else SafeHtml(text[:3990].rsplit("\n", 1)[0] + "\n…")
 
 
-async def _pick(update: Update, context: SinauContext, prefix: str, title_key: str) -> None:
-    cohorts = await context.services.training.cohorts.list()
+async def _pick(update: Update, context: SinauContext, area: str, title_key: str) -> None:
+    cohorts = await context.services.training.cohorts.all()
     if not cohorts:
         await show_menu(update, context.t("stats.no_cohorts"), [])
         return
-    rows = [[InlineKeyboardButton(f"{c.name} · {c.members} 👥", callback_data=f"{prefix}:{c.id}")]
+    rows = [[InlineKeyboardButton(f"{c.name} · {c.members} 👥",
+                                  callback_data=data(area, "c", c.id))]
             for c in cohorts[:30]]
     await show_menu(update, context.t(title_key), rows)
 
@@ -91,7 +93,7 @@ async def _send_stats(update: Update, context: SinauContext, cohort: Cohort) -> 
     )
     await _send_photo(update, context, png, "completion.png",
                       [[InlineKeyboardButton(context.t("stats.btn_weekly"),
-                                             callback_data=f"ts:w:{cohort.id}")]])
+                                             callback_data=data("ts", "w", cohort.id))]])
 
 
 async def _send_photo(update: Update, context: SinauContext, png: bytes, name: str,
@@ -106,14 +108,14 @@ async def _pressed_cohort(
     query: CallbackQuery, context: SinauContext, actions: tuple[str, ...]
 ) -> tuple[str, Cohort] | None:
     """Parse ``<area>:<action>:<cohort id>`` and answer the press; None (answered) if stale."""
-    parts = (query.data or "").split(":")
-    cohort = (await context.services.training.cohorts.get(int(parts[2]))
-              if len(parts) == 3 and parts[1] in actions and parts[2].isdigit() else None)
-    if cohort is None:
+    press = parse(query.data)
+    cohort = (await context.services.training.cohorts.get(press.int(0))
+              if press is not None and press.action in actions else None)
+    if press is None or cohort is None:
         await query.answer(context.t("common.expired_button"))
         return None
     await query.answer()
-    return parts[1], cohort
+    return press.action, cohort
 
 
 @require_role("trainer")
@@ -121,7 +123,7 @@ async def stats_command(update: Update, context: SinauContext) -> None:
     """/stats [cohort id]: the figures of a cohort and a completion chart."""
     cohort = await _cohort_from_args(context)
     if cohort is None:
-        await _pick(update, context, "ts:c", "stats.pick")
+        await _pick(update, context, "ts", "stats.pick")
         return
     await _send_stats(update, context, cohort)
 
@@ -148,7 +150,7 @@ async def on_stats_button(update: Update, context: SinauContext) -> None:
             title=context.t("stats.chart_completion", name=cohort.name),
             axis=context.t("stats.axis_percent"),
         )
-        other = ("stats.btn_weekly", f"ts:w:{cohort.id}")
+        other = ("stats.btn_weekly", data("ts", "w", cohort.id))
     else:
         weekly = await context.services.training.stats.weekly(cohort.id)
         png = await asyncio.to_thread(
@@ -158,7 +160,7 @@ async def on_stats_button(update: Update, context: SinauContext) -> None:
             title=context.t("stats.chart_weekly", name=cohort.name),
             axis=context.t("stats.axis_members"),
         )
-        other = ("stats.btn_completion", f"ts:p:{cohort.id}")
+        other = ("stats.btn_completion", data("ts", "p", cohort.id))
     await _send_photo(update, context, png, "chart.png",
                       [[InlineKeyboardButton(context.t(other[0]), callback_data=other[1])]])
 
@@ -187,7 +189,7 @@ async def export_command(update: Update, context: SinauContext) -> None:
     """/export [cohort id]: the cohort's progress as XLSX and CSV."""
     cohort = await _cohort_from_args(context)
     if cohort is None:
-        await _pick(update, context, "ex:c", "export.pick")
+        await _pick(update, context, "ex", "export.pick")
         return
     await _send_export(update, context, cohort)
 

@@ -1,44 +1,18 @@
-"""Trainer basics: /grant, /revoke, /trainer, invite deep links, /linkgroup, per-chat menus."""
+"""Trainer basics: /grant, /revoke, /trainer, /linkgroup, and answers to open questions."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, Message, Update
-from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, filters
+from telegram import Update
 
 from bot.context import SinauContext
 from bot.handlers.auth import require_role
-from bot.i18n import LANGUAGES, t
-from bot.storage.users import User
-from bot.training.cohorts import COHORT_INVITE_PREFIX, invite_link
-from bot.training.roles import TRAINER_INVITE_PREFIX
+from bot.handlers.menus import ADMIN_COMMANDS, TRAINER_COMMANDS, clear_staff_menu, set_staff_menu
+from bot.training.cohorts import invite_link
 
 logger = logging.getLogger(__name__)
-
-#: Commands of trainers and admins, shown in their own chat's menu (not in the learners' menu).
-TRAINER_COMMANDS: tuple[str, ...] = ("trainer", "cohort", "broadcast", "stats", "export", "upload")
-ADMIN_COMMANDS: tuple[str, ...] = ("grant", "revoke")
-
-
-class AwaitingAnswer(filters.MessageFilter):
-    """Matches messages from a trainer whose next message answers an open question."""
-
-    def __init__(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        super().__init__(name="AwaitingAnswer")
-        self._app = app
-
-    def filter(self, message: Message) -> bool:
-        """True when the sender has an open prompt (checked in memory, no query)."""
-        services = self._app.bot_data.services
-        sender = message.from_user
-        return (
-            services is not None
-            and sender is not None
-            and services.training.prompts.waiting(sender.id)
-        )
 
 
 def _args(context: SinauContext) -> list[str]:
@@ -126,51 +100,6 @@ async def trainer_help(update: Update, context: SinauContext) -> None:
     await message.reply_text("\n".join(lines))
 
 
-async def deep_link(update: Update, context: SinauContext) -> None:
-    """/start t_… (trainer invite) and /start c_… (cohort invite) after onboarding's /start."""
-    message = update.effective_message
-    user = context.user
-    args = _args(context)
-    if message is None or user is None or not args:
-        return
-    payload = args[0]
-    training = context.services.training
-    if payload.startswith(TRAINER_INVITE_PREFIX):
-        if await training.roles.has(user.id, "trainer"):
-            await message.reply_text(context.t("trainer.already_you"))
-        elif await training.roles.redeem_trainer_invite(payload, user.id):
-            await message.reply_text(context.t("trainer.welcome"))
-            await set_staff_menu(context.bot, user.id, "trainer")
-        else:
-            await message.reply_text(context.t("trainer.invite_invalid"))
-        return
-    if payload.startswith(COHORT_INVITE_PREFIX) and user.onboarded:
-        # Onboarding's /start already ran the onboarding hooks, which joined the learner;
-        # report that outcome (or join now if the hooks did not run). A learner still
-        # onboarding joins when onboarding finishes, and is told then (joined_note).
-        cohorts = training.cohorts
-        result = cohorts.take_unreported(user.id) or await cohorts.join(payload, user.id)
-        await message.reply_text(_join_text(context.lang, result))
-
-
-def joined_note(services: Any, user_id: int, lang: str) -> str | None:
-    """What the cohort invite a learner came with did, once (shown when onboarding ends)."""
-    result = services.training.cohorts.take_unreported(user_id)
-    return None if result is None else _join_text(lang, result)
-
-
-def _join_text(lang: str, result: Any) -> str:
-    name = result.cohort.name if result.cohort else ""
-    return t(lang, f"cohort.join_{result.outcome}", name=name)
-
-
-async def join_after_onboarding(services: Any, user: User) -> None:
-    """Onboarding hook: a learner who came through a cohort link joins it now."""
-    result = await services.training.cohorts.join_from_payload(user.start_payload, user.id)
-    if result is not None:
-        logger.info("learner %s: cohort invite -> %s", user.id, result.outcome)
-
-
 @require_role("trainer")
 async def link_group(update: Update, context: SinauContext) -> None:
     """/linkgroup <cohort id> in a group: link the group to the cohort (for discussions)."""
@@ -191,98 +120,39 @@ async def link_group(update: Update, context: SinauContext) -> None:
     await message.reply_text(context.t("cohort.linked", name=cohort.name))
 
 
-def staff_commands(lang: str, role: str) -> list[BotCommand]:
-    """The menu of a trainer or admin: the learner commands plus theirs."""
-    from bot.handlers import COMMANDS
-
-    names = [*COMMANDS, *TRAINER_COMMANDS, *(ADMIN_COMMANDS if role == "admin" else ())]
-    return [BotCommand(name, t(lang, f"commands.{name}")) for name in names]
-
-
-async def set_staff_menu(bot: Any, user_id: int, role: str) -> None:
-    """Show the trainer commands in this user's private chat menu, in both languages."""
-    scope = BotCommandScopeChat(user_id)
-    try:
-        await bot.set_my_commands(staff_commands("id", role), scope=scope)
-        for lang in LANGUAGES:
-            await bot.set_my_commands(staff_commands(lang, role), scope=scope,
-                                      language_code=lang)
-    except TelegramError as exc:
-        logger.info("could not set the staff menu for %s: %s", user_id, exc)
-
-
-async def clear_staff_menu(bot: Any, user_id: int) -> None:
-    """Back to the learners' menu after a revoke."""
-    scope = BotCommandScopeChat(user_id)
-    try:
-        await bot.delete_my_commands(scope=scope)
-        for lang in LANGUAGES:
-            await bot.delete_my_commands(scope=scope, language_code=lang)
-    except TelegramError as exc:
-        logger.info("could not clear the staff menu for %s: %s", user_id, exc)
-
-
-async def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """post_init: uploaded packs, prompts, the onboarding hook, broadcasts, staff menus."""
-    from bot.handlers import broadcast_delivery, upload
-
-    services = app.bot_data.services
-    training = services.training
-    upload.swap_catalogue(services, upload.uploader(services).merge_stored(services.catalogue))
-    await training.prompts.load()
-    training.stats.use_catalogue(lambda: services.catalogue)
-    await broadcast_delivery.install(app)
-
-    async def hook(user: User) -> None:
-        await join_after_onboarding(services, user)
-
-    learning = getattr(services, "learning", None)
-    if learning is not None:
-        learning.onboarding_hooks.append(hook)
-    for user_id in await training.roles.staff_ids():
-        known = await services.users.get(user_id)
-        if known is not None and known.is_active:
-            await set_staff_menu(app.bot, user_id, await training.roles.role_of(user_id))
+async def answer_prompt(update: Update, context: SinauContext) -> bool:
+    """A private message from someone with an open trainer question answers it; False when
+    no question is open for them (the message goes elsewhere)."""
+    sender = update.effective_user
+    if sender is None or await context.services.training.prompts.current(sender.id) is None:
+        return False
+    await answer_question(update, context)
+    return True
 
 
 @require_role("trainer")
-async def answer_prompt(update: Update, context: SinauContext) -> None:
+async def answer_question(update: Update, context: SinauContext) -> None:
     """A trainer's text or file that answers the open question (see PromptBook)."""
     from bot.handlers import broadcast, cohorts, upload
 
-    sender = update.effective_user
-    if sender is None:
+    sender, message = update.effective_user, update.effective_message
+    if sender is None or message is None:
         return
     prompt = await context.services.training.prompts.current(sender.id)
     if prompt is None:
         return
     if prompt.kind.startswith("cohort_"):
-        if update.effective_message is None or not update.effective_message.text:
-            return
-        await cohorts.answer_text(update, context, prompt.kind, prompt.ref)
+        if message.text:  # a question that wants text: a sticker or photo answers nothing
+            await cohorts.answer_text(update, context, prompt.kind, prompt.ref)
     elif prompt.kind == "bc_content":
         await broadcast.answer_content(update, context, prompt.ref)
     elif prompt.kind == "upload":
         await upload.answer_file(update, context)
-    else:
-        return
-    # The message answered the trainer's question: a pending onboarding or settings question
-    # (group 2) must not take it as a name, unit or time as well.
-    raise ApplicationHandlerStop
-
-
-def early_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> list[Any]:
-    """Group 0, first: answers to open trainer questions win over learner free-text handlers."""
-    from telegram.ext import MessageHandler
-
-    content = (filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.Document.ALL
-    return [MessageHandler(filters.ChatType.PRIVATE & AwaitingAnswer(app) & content,
-                           answer_prompt)]
 
 
 def feature_handlers() -> list[Any]:
     """Group 0: the trainer commands and buttons (every one guarded by require_role)."""
-    from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
+    from telegram.ext import CallbackQueryHandler, CommandHandler
 
     from bot.handlers import broadcast, cohorts, stats, upload
 
@@ -300,13 +170,4 @@ def feature_handlers() -> list[Any]:
         CommandHandler("broadcast", broadcast.broadcast_command),
         CallbackQueryHandler(broadcast.on_button, pattern=r"^bc:"),
         CommandHandler("upload", upload.upload_command),
-        MessageHandler(filters.ChatType.PRIVATE & filters.Document.FileExtension("toml"),
-                       upload.on_document),
     ]
-
-
-def late_handlers() -> list[Any]:
-    """After group 0 answered /start: act on trainer and cohort invite payloads."""
-    from telegram.ext import CommandHandler
-
-    return [CommandHandler("start", deep_link, filters.Regex(r"^/start(@\w+)? +[ct]_"))]

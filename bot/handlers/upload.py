@@ -2,46 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.content.loader import Catalogue
 from bot.context import SinauContext
 from bot.handlers.auth import require_role
 from bot.i18n import SafeHtml
-from bot.training.upload import PackUploader
 
 logger = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 4096
-
-
-def uploader(context_or_services: Any) -> PackUploader:
-    """The uploader writing into the 'packs' folder next to the database."""
-    settings = context_or_services.settings
-    return PackUploader(settings.database.path.parent / "packs")
-
-
-def swap_catalogue(services: Any, new: Catalogue) -> None:
-    """Make ``new`` the live catalogue everywhere the old one was held (one assignment each)."""
-    old = services.catalogue
-    seen: set[int] = set()
-
-    def walk(holder: Any, depth: int) -> None:
-        if id(holder) in seen or depth > 2:
-            return
-        seen.add(id(holder))
-        for name, value in list(getattr(holder, "__dict__", {}).items()):
-            if value is old:
-                setattr(holder, name, new)
-            elif hasattr(value, "__dict__") and not isinstance(value, type):
-                walk(value, depth + 1)
-
-    walk(services, 0)
 
 
 def error_text(context: SinauContext, name: str, problems: list[str]) -> SafeHtml:
@@ -116,14 +88,11 @@ async def receive(update: Update, context: SinauContext) -> None:
         await message.reply_text(context.t("upload.too_large", size=-(-len(content) // 1024),
                                            limit=limit // 1024))
         return
-    services = context.services
-    result = await asyncio.to_thread(uploader(services).install, name, content,
-                                     services.catalogue)
+    result = await context.services.training.uploads.install(name, content)
     if not result.accepted:
         await message.reply_text(error_text(context, name, result.problems))
         return
-    assert result.catalogue is not None and result.course is not None
-    swap_catalogue(services, result.catalogue)
+    assert result.course is not None
     key = "upload.activated_new" if result.is_new else "upload.activated_updated"
     await message.reply_text(context.t(key, title=result.course.title.get(context.lang),
                                        lessons=len(result.course.lessons)))

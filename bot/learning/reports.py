@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.content.models import Course
 from bot.i18n import choose_language
@@ -12,43 +11,58 @@ from bot.learning import certificates as certs
 from bot.learning import streaks
 from bot.learning.jp import format_jp, jp_value
 from bot.learning.views import LearnerSnapshot, ProgressReport
-from bot.storage.certificates import CertificateRecord
-from bot.storage.users import User
+from bot.storage.certificates import CertificateRecord, CertificateRepository
+from bot.storage.db import Conflict
+from bot.storage.learning import LearningRepository
+from bot.storage.users import User, UserRepository
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.config import LearningSettings
+    from bot.learning.progress import CourseProgress
 
 
 class ReportsMixin:
     """Completion, accuracy, streaks, JP, the snapshot and certificates.
 
-    Mixed into ``LearningService``, which provides the repositories, the clock and the course
-    helpers (``resolve``, ``course_list``, ``course_progress``, ``today``, ``reviews_due``).
+    Mixed into ``LearningService``, which sets the attributes declared here and provides the
+    course helpers declared below.
     """
 
-    # Provided by LearningService.
-    catalogue: Any
-    clock: Any
-    settings: Any
-    users: Any
-    records: Any
-    reviews: Any
-    certificates: Any
-    resolve: Any
-    course_list: Any
-    course_progress: Any
-    today: Any
-    reviews_due: Any
+    clock: Clock
+    settings: LearningSettings
+    _users: UserRepository
+    _records: LearningRepository
+    _certificates: CertificateRepository
+
+    async def resolve(self, user: User) -> CourseProgress | None:
+        """Where /learn continues (LearningService)."""
+        raise NotImplementedError
+
+    async def course_list(self, user: User) -> list[CourseProgress]:
+        """Every course with the learner's progress (LearningService)."""
+        raise NotImplementedError
+
+    def today(self, user: User) -> date:
+        """The learner's local date (LearningService)."""
+        raise NotImplementedError
+
+    async def reviews_due(self, user: User) -> int:
+        """Review items due now (LearningService)."""
+        raise NotImplementedError
 
     # ------------------------------------------------------------------ progress
 
     async def minutes_this_year(self, user: User) -> int:
         """Minutes credited for lessons completed this calendar year (learner's zone)."""
         year = self.today(user).year
-        return await self.records.minutes_between(user.id, date(year, 1, 1), date(year, 12, 31))
+        return await self._records.minutes_between(user.id, date(year, 1, 1), date(year, 12, 31))
 
     async def progress(self, user: User) -> ProgressReport:
         """Completion per course, accuracy, streaks, JP this year and certificates."""
         courses = await self.course_list(user)
-        right, answered = await self.records.accuracy(user.id)
-        days = await self.records.activity_days(user.id)
+        right, answered = await self._records.accuracy(user.id)
+        days = await self._records.activity_days(user.id)
         minutes = await self.minutes_this_year(user)
         return ProgressReport(
             courses=courses, right=right, answered=answered,
@@ -56,17 +70,17 @@ class ReportsMixin:
             longest_streak=streaks.longest_streak(days),
             minutes_year=minutes, jp_year=jp_value(minutes, self.settings.minutes_per_jp),
             jp_target=self.settings.annual_jp_target,
-            certificates=await self.certificates.of_user(user.id),
+            certificates=await self._certificates.of_user(user.id),
         )
 
     async def snapshot(self, user_id: int) -> LearnerSnapshot | None:
         """The learner at a glance (dashboard, daily nudge); None for an unknown user."""
-        user = await self.users.get(user_id)
+        user = await self._users.get(user_id)
         if user is None:
             return None
         target = await self.resolve(user)
         lesson = target.next_lesson if target else None
-        days = await self.records.activity_days(user.id)
+        days = await self._records.activity_days(user.id)
         today = self.today(user)
         minutes = await self.minutes_this_year(user)
         return LearnerSnapshot(
@@ -89,7 +103,7 @@ class ReportsMixin:
     async def _certify(self, user: User, course: Course) -> CertificateRecord | None:
         """Issue the course certificate unless the learner has it; the new record or None."""
         lang = choose_language(user.language, user.telegram_language)
-        rows = await self.records.lessons(user.id, course.key)
+        rows = await self._records.lessons(user.id, course.key)
         keys = {x.key for x in course.lessons}
         minutes = sum(r.minutes_credited for r in rows if r.completed and r.lesson_key in keys)
         for _attempt in range(5):
@@ -100,15 +114,15 @@ class ReportsMixin:
                 issued_at=self.clock.now(),
             )
             try:
-                stored, created = await self.certificates.issue(record)
-            except sqlite3.IntegrityError:
+                stored, created = await self._certificates.issue(record)
+            except Conflict:
                 continue  # the random code was taken; draw another
             return stored if created else None
         raise RuntimeError("could not draw a free certificate code")
 
     async def certificate(self, user: User, course_key: str) -> CertificateRecord | None:
         """The learner's certificate for a course, if issued."""
-        return await self.certificates.for_course(user.id, course_key)
+        return await self._certificates.for_course(user.id, course_key)
 
     def certificate_jp(self, record: CertificateRecord, lang: str) -> str:
         """The JP printed on a certificate, formatted for ``lang``."""
@@ -122,4 +136,4 @@ class ReportsMixin:
     async def verify(self, text: str) -> CertificateRecord | None:
         """The certificate a typed code names (any case), or None."""
         code = certs.normalise_code(text)
-        return None if code is None else await self.certificates.by_code(code)
+        return None if code is None else await self._certificates.by_code(code)

@@ -1,16 +1,25 @@
-"""``LearningService``: the learner journey's rules behind one façade (no telegram here)."""
+"""``LearningService``: the learner journey's rules behind one façade (no telegram here).
+
+A lesson card, quiz question or review question is shown first and recorded after: the caller
+passes a ``present`` function that shows the view (sends or edits a message, or sends a poll)
+and says where it went (``Shown``). The session then belongs to that message, and everything
+the step changes is written in one unit of work. A press finds its session by the message it
+was pressed on.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.clock import Clock
 from bot.config import LearningSettings
-from bot.content.loader import Catalogue
-from bot.content.models import Course
+from bot.content.catalogue import CatalogueHolder
+from bot.content.models import Course, Lesson
 from bot.learning import progress as prog
 from bot.learning import quiz, review
 from bot.learning.reports import ReportsMixin
@@ -23,38 +32,48 @@ from bot.learning.views import (
 )
 from bot.storage.certificates import CertificateRepository
 from bot.storage.db import Database
-from bot.storage.learning import LearnerPrefs, LearningRepository
+from bot.storage.learning import LearnerPrefs, LearningRepository, LessonProgress
 from bot.storage.reviews import ReviewRepository
-from bot.storage.sessions import PollRef, Session, SessionRepository
+from bot.storage.sessions import Session, SessionRepository
 from bot.storage.users import User, UserRepository
 
 logger = logging.getLogger(__name__)
 
-OnboardingHook = Callable[[User], Awaitable[None]]
+V = TypeVar("V")
+REVIEW_BATCH = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """Where a view went: its message (and the poll's id, for a native quiz poll)."""
+
+    chat_id: int
+    message_id: int
+    poll_id: str | None = None
+
+
+Present = Callable[[V], Awaitable[Shown]]
 
 
 class LearningService(ReportsMixin):
     """Courses, lessons, quizzes, reviews, progress and certificates for one learner at a time."""
 
     def __init__(
-        self, db: Database, catalogue: Catalogue, clock: Clock, settings: LearningSettings,
-        default_timezone: str,
+        self, db: Database, catalogue: CatalogueHolder, clock: Clock,
+        settings: LearningSettings, *, default_timezone: str, users: UserRepository,
+        records: LearningRepository, reviews: ReviewRepository, sessions: SessionRepository,
+        certificates: CertificateRepository,
     ) -> None:
+        self._db = db
         self.catalogue = catalogue
         self.clock = clock
         self.settings = settings
         self.default_timezone = default_timezone
-        self.users = UserRepository(db)
-        self.records = LearningRepository(db)
-        self.reviews = ReviewRepository(db)
-        self.sessions = SessionRepository(db)
-        self.certificates = CertificateRepository(db)
-        # Called with the learner after onboarding finishes (e.g. to join a cohort invite).
-        self.onboarding_hooks: list[OnboardingHook] = []
-
-    def use_catalogue(self, catalogue: Catalogue) -> None:
-        """Switch to reloaded packs: progress is keyed by course and lesson key, so it stays."""
-        self.catalogue = catalogue
+        self._users = users
+        self._records = records
+        self._reviews = reviews
+        self._sessions = sessions
+        self._certificates = certificates
 
     # ------------------------------------------------------------------ helpers
 
@@ -73,74 +92,48 @@ class LearningService(ReportsMixin):
         """``moment`` in the learner's zone."""
         return moment.astimezone(self.zone(user))
 
-    async def _owned(self, user: User, session_id: int, kinds: tuple[str, ...],
-                     message_id: int | None) -> Session | None:
-        """The session if ``user`` owns it, it is open, of a wanted kind and on this message."""
-        session = await self.sessions.get(session_id)
-        if (session is None or session.user_id != user.id or session.kind not in kinds
-                or session.closed):
-            return None
-        if session.message_id is not None and message_id != session.message_id:
+    async def _owned(self, user: User, chat_id: int, message_id: int,
+                     kinds: tuple[str, ...]) -> Session | None:
+        """The open session a message of this learner shows, if it is of a wanted kind."""
+        session = await self._sessions.on_message(chat_id, message_id)
+        if session is None or session.user_id != user.id or session.kind not in kinds:
             return None
         return session
 
-    # ------------------------------------------------------------------ onboarding
-
-    async def finish_onboarding(self, user: User, nudge_time: str) -> User:
-        """Save the nudge time, mark onboarding done and run the hooks once."""
-        await self.records.set_nudge(user.id, time=nudge_time)
-        first = not user.onboarded
-        await self.users.mark_onboarded(user.id, self.clock.now())
-        fresh = await self.users.get(user.id)
-        assert fresh is not None
-        if first:
-            await self.run_onboarding_hooks(fresh)
-        return fresh
-
-    async def run_onboarding_hooks(self, user: User) -> None:
-        """Call every onboarding hook with ``user``; one failing hook does not stop the rest.
-
-        Called once when onboarding finishes, and again when an onboarded learner arrives with
-        a new /start payload (an invite link), so the hooks see the payload either way.
-        """
-        for hook in list(self.onboarding_hooks):
-            try:
-                await hook(user)
-            except Exception:
-                logger.exception("onboarding hook %r failed", hook)
+    # ------------------------------------------------------------------ preferences
 
     async def prefs(self, user_id: int) -> LearnerPrefs:
         """The learner's current course and nudge settings."""
-        return await self.records.prefs(user_id)
+        return await self._records.prefs(user_id)
 
     async def set_nudge(self, user_id: int, *, time: str | None = None,
                         days: str | None = None) -> None:
         """Change the nudge time ('HH:MM') and/or days ('daily' | 'weekdays')."""
         if days is not None and days not in ("daily", "weekdays"):
             raise ValueError(f"unknown nudge days {days!r}")
-        await self.records.set_nudge(user_id, time=time, days=days)
+        await self._records.set_nudge(user_id, time=time, days=days)
 
     # ------------------------------------------------------------------ courses
 
-    async def course_list(self, user: User) -> list[prog.CourseProgress]:
-        """Every course with the learner's progress, in course order."""
-        rows = await self.records.lessons(user.id)
-        by_course: dict[str, dict[str, object]] = {}
+    def _progress_of(self, rows: list[LessonProgress]) -> list[prog.CourseProgress]:
+        by_course: dict[str, dict[str, LessonProgress]] = {}
         for row in rows:
             by_course.setdefault(row.course_key, {})[row.lesson_key] = row
-        return [
-            prog.course_progress(course, by_course.get(course.key, {}))  # type: ignore[arg-type]
-            for course in self.catalogue
-        ]
+        return [prog.course_progress(course, by_course.get(course.key, {}))
+                for course in self.catalogue]
+
+    async def course_list(self, user: User) -> list[prog.CourseProgress]:
+        """Every course with the learner's progress, in course order."""
+        return self._progress_of(await self._records.lessons(user.id))
 
     async def course_progress(self, user: User, course: Course) -> prog.CourseProgress:
         """The learner's progress in one course."""
-        rows = await self.records.lessons(user.id, course.key)
+        rows = await self._records.lessons(user.id, course.key)
         return prog.course_progress(course, {r.lesson_key: r for r in rows})
 
-    async def current_course_key(self, user: User) -> str | None:
+    def current_course_key(self, user: User) -> str | None:
         """The course the learner chose last (if it still exists)."""
-        key = (await self.records.prefs(user.id)).current_course
+        key = user.current_course
         return key if key and self.catalogue.course(key) else None
 
     async def choose_course(self, user: User, course_key: str) -> prog.CourseProgress | None:
@@ -148,75 +141,92 @@ class LearningService(ReportsMixin):
         course = self.catalogue.course(course_key)
         if course is None:
             return None
-        await self.records.set_current_course(user.id, course.key)
+        await self._records.set_current_course(user.id, course.key)
         return await self.course_progress(user, course)
 
-    async def resolve(self, user: User) -> prog.CourseProgress | None:
-        """Where /learn continues: the current course unless complete, else the first open one."""
-        current = await self.current_course_key(user)
-        courses = await self.course_list(user)
+    def _resolve(self, user: User, courses: list[prog.CourseProgress]
+                 ) -> prog.CourseProgress | None:
+        current = self.current_course_key(user)
         for item in courses:
             if item.course.key == current and not item.complete:
                 return item
         return next((item for item in courses if not item.complete), None)
 
+    async def resolve(self, user: User) -> prog.CourseProgress | None:
+        """Where /learn continues: the current course unless complete, else the first open one."""
+        return self._resolve(user, await self.course_list(user))
+
     # ------------------------------------------------------------------ lessons
 
-    async def open_next_lesson(self, user: User) -> LessonView | None:
-        """Open the next lesson of the current course; None when every course is complete."""
-        target = await self.resolve(user)
+    async def open_next_lesson(self, user: User,
+                               present: Present[LessonView]) -> LessonView | None:
+        """Show the next lesson of the current course; None when every course is complete."""
+        rows = await self._records.lessons(user.id)
+        target = self._resolve(user, self._progress_of(rows))
         if target is None or target.next_lesson is None:
             return None
-        if await self.current_course_key(user) != target.course.key:
-            await self.records.set_current_course(user.id, target.course.key)
-        return await self.open_lesson(user, target.course.key, target.next_lesson.key)
+        return await self._show_lesson(user, target.course, target.next_lesson, rows, present)
 
-    async def open_lesson(self, user: User, course_key: str, lesson_key: str) -> LessonView | None:
-        """A new lesson session, resuming at the furthest card seen."""
+    async def open_lesson(self, user: User, course_key: str, lesson_key: str,
+                          present: Present[LessonView]) -> LessonView | None:
+        """Show one lesson (a retake, say), resuming at the furthest card seen."""
         course = self.catalogue.course(course_key)
         lesson = course.lesson(lesson_key) if course else None
         if course is None or lesson is None:
             return None
-        now = self.clock.now()
-        row = await self.records.lesson(user.id, course_key, lesson_key)
-        card = 0 if row is None or row.completed else min(row.furthest_card, len(lesson.cards) - 1)
-        await self.sessions.close_open(user.id, "lesson", now)
-        session = await self.sessions.create(user.id, "lesson", course_key, lesson_key,
-                                             now=now, position=card)
-        row = await self.records.see_card(user.id, course_key, lesson_key, card,
-                                          card == len(lesson.cards) - 1, now)
-        return LessonView(session.id, course, lesson, card, row.completed)
+        rows = await self._records.lessons(user.id, course_key)
+        return await self._show_lesson(user, course, lesson, rows, present)
 
-    async def turn_card(self, user: User, session_id: int, position: int,
-                        message_id: int | None) -> LessonView | None:
-        """Show the card after ``position``; None for a stale or foreign press."""
-        session = await self._owned(user, session_id, ("lesson",), message_id)
+    async def _show_lesson(self, user: User, course: Course, lesson: Lesson,
+                           rows: list[LessonProgress],
+                           present: Present[LessonView]) -> LessonView:
+        """Show a lesson, then record its session, the card seen and the current course."""
+        row = next((r for r in rows if r.course_key == course.key
+                    and r.lesson_key == lesson.key), None)
+        card = 0 if row is None or row.completed else min(row.furthest_card,
+                                                          len(lesson.cards) - 1)
+        view = LessonView(course, lesson, card)
+        shown = await present(view)
+        now = self.clock.now()
+        async with self._db.transaction():
+            if self.current_course_key(user) != course.key:
+                await self._records.set_current_course(user.id, course.key)
+            await self._sessions.close_open(user.id, "lesson", now)
+            await self._sessions.create(user.id, "lesson", course.key, lesson.key,
+                                        chat_id=shown.chat_id, message_id=shown.message_id,
+                                        now=now, position=card)
+            await self._records.see_card(user.id, course.key, lesson.key, card, view.last,
+                                         now)
+        return view
+
+    async def turn_card(self, user: User, chat_id: int, message_id: int,
+                        position: int) -> LessonView | None:
+        """The card after ``position`` (the caller shows it); None for a stale or foreign press."""
+        session = await self._owned(user, chat_id, message_id, ("lesson",))
         lesson = (self.catalogue.lesson(session.course_key, session.lesson_key)
                   if session else None)
-        if session is None or lesson is None or session.position != position:
+        course = self.catalogue.course(session.course_key) if session else None
+        if session is None or lesson is None or course is None or session.position != position:
             return None
         card = position + 1
         if card >= len(lesson.cards):
             return None
+        view = LessonView(course, lesson, card)
         now = self.clock.now()
-        if not await self.sessions.advance(session.id, position, to=card, now=now):
-            return None
-        row = await self.records.see_card(user.id, session.course_key, session.lesson_key, card,
-                                          card == len(lesson.cards) - 1, now)
-        course = self.catalogue.course(session.course_key)
-        assert course is not None
-        return LessonView(session.id, course, lesson, card, row.completed)
+        async with self._db.transaction():
+            await self._sessions.move_to(session.id, position, card, now)
+            await self._records.see_card(user.id, session.course_key, session.lesson_key, card,
+                                         view.last, now)
+        return view
 
-    async def lesson_of(self, user: User, session_id: int) -> LessonView | None:
-        """The lesson a session of this learner shows (for its discussion prompt)."""
-        session = await self.sessions.get(session_id)
-        if session is None or session.user_id != user.id or session.kind != "lesson":
+    async def lesson_on(self, user: User, chat_id: int, message_id: int) -> LessonView | None:
+        """The lesson a message of this learner shows (for its discussion prompt)."""
+        session = await self._owned(user, chat_id, message_id, ("lesson",))
+        course = self.catalogue.course(session.course_key) if session else None
+        lesson = course.lesson(session.lesson_key) if course and session else None
+        if session is None or course is None or lesson is None:
             return None
-        course = self.catalogue.course(session.course_key)
-        lesson = course.lesson(session.lesson_key) if course else None
-        if course is None or lesson is None:
-            return None
-        return LessonView(session.id, course, lesson, session.position, False)
+        return LessonView(course, lesson, min(session.position, len(lesson.cards) - 1))
 
     # ------------------------------------------------------------------ quiz
 
@@ -229,123 +239,146 @@ class LearningService(ReportsMixin):
             question = lesson.question(session.question_key or "")
             if question is None:
                 return None
-            return QuestionView(session.id, "review", course, lesson, question, 0, 1)
+            return QuestionView("review", course, lesson, question, 0, 1)
         if session.position >= len(lesson.quiz):
             return None
-        return QuestionView(session.id, "quiz", course, lesson, lesson.quiz[session.position],
+        return QuestionView("quiz", course, lesson, lesson.quiz[session.position],
                             session.position, len(lesson.quiz))
 
-    async def start_quiz(self, user: User, lesson_session_id: int,
-                         message_id: int | None) -> QuestionView | None:
-        """Start the quiz of the lesson a lesson message shows (from its last card)."""
-        parent = await self._owned(user, lesson_session_id, ("lesson",), message_id)
+    async def _record_shown(self, user: User, view: QuestionView, shown: Shown, *,
+                            parent_id: int | None = None) -> None:
+        """Inside a unit of work: the session of a question just shown (and its poll)."""
+        now = self.clock.now()
+        await self._sessions.create(
+            user.id, "quiz" if view.kind == "quiz" else "review", view.course.key,
+            view.lesson.key, chat_id=shown.chat_id, message_id=shown.message_id, now=now,
+            position=view.position if view.kind == "quiz" else 0,
+            question_key=view.question.key if view.kind == "review" else None,
+            parent_id=parent_id,
+        )
+        if shown.poll_id is not None:
+            await self._sessions.add_poll(shown.poll_id, user.id, view.position, shown.chat_id,
+                                          shown.message_id, now)
+
+    async def start_quiz(self, user: User, chat_id: int, message_id: int, card: int,
+                         present: Present[QuestionView]) -> QuestionView | None:
+        """Show the quiz of the lesson a lesson message shows, pressed on its last ``card``."""
+        parent = await self._owned(user, chat_id, message_id, ("lesson",))
         lesson = (self.catalogue.lesson(parent.course_key, parent.lesson_key)
                   if parent else None)
-        if parent is None or lesson is None or parent.position != len(lesson.cards) - 1:
+        if (parent is None or lesson is None or parent.position != len(lesson.cards) - 1
+                or card != parent.position):
             return None
-        running = await self.sessions.child(parent.id)
-        if running is not None and not running.closed:
+        if await self._sessions.has_open_child(parent.id):
             return None  # this lesson message's quiz is already on screen
-        now = self.clock.now()
-        await self.sessions.close_open(user.id, "quiz", now)
-        session = await self.sessions.create(user.id, "quiz", parent.course_key,
-                                             parent.lesson_key, now=now, parent_id=parent.id)
-        return self._question_view(session)
+        course = self.catalogue.course(parent.course_key)
+        if course is None or not lesson.quiz:
+            return None
+        view = QuestionView("quiz", course, lesson, lesson.quiz[0], 0, len(lesson.quiz))
+        shown = await present(view)
+        async with self._db.transaction():
+            await self._sessions.close_open(user.id, "quiz", self.clock.now())
+            await self._record_shown(user, view, shown, parent_id=parent.id)
+        return view
 
-    async def next_question(self, user: User, session_id: int, position: int,
-                            message_id: int | None) -> QuestionView | None:
-        """Move an answered quiz to its next question; None for a stale press."""
-        session = await self._owned(user, session_id, ("quiz",), message_id)
+    async def next_question(self, user: User, chat_id: int, message_id: int, position: int,
+                            present: Present[QuestionView] | None = None,
+                            ) -> QuestionView | None:
+        """Move an answered quiz to its next question; None for a stale press.
+
+        Without ``present`` the caller shows it in place of the question message; with it (a
+        native poll per question) it becomes a new message and the session moves there.
+        """
+        session = await self._owned(user, chat_id, message_id, ("quiz",))
         if session is None or session.position != position or not session.answered:
             return None
         lesson = self.catalogue.lesson(session.course_key, session.lesson_key)
-        if lesson is None or position + 1 >= len(lesson.quiz):
+        course = self.catalogue.course(session.course_key)
+        if lesson is None or course is None or position + 1 >= len(lesson.quiz):
             return None
-        if not await self.sessions.advance(session.id, position, to=position + 1,
-                                           now=self.clock.now()):
-            return None
-        fresh = await self.sessions.get(session.id)
-        return self._question_view(fresh) if fresh else None
-
-    async def attach(self, session_id: int, chat_id: int, message_id: int) -> None:
-        """Record the message that shows a session (its buttons are only valid there)."""
-        await self.sessions.attach(session_id, chat_id, message_id)
-
-    async def attach_poll(self, view: QuestionView, user: User, poll_id: str, chat_id: int,
-                          message_id: int) -> None:
-        """Record a native quiz poll sent for ``view``."""
-        await self.sessions.attach(view.session_id, chat_id, message_id)
-        await self.sessions.add_poll(
-            PollRef(poll_id, view.session_id, user.id, view.position, chat_id, message_id),
-            self.clock.now(),
-        )
+        view = QuestionView("quiz", course, lesson, lesson.quiz[position + 1], position + 1,
+                            len(lesson.quiz))
+        shown = await present(view) if present is not None else None
+        now = self.clock.now()
+        async with self._db.transaction():
+            await self._sessions.move_to(session.id, position, position + 1, now)
+            if shown is not None:
+                await self._sessions.rebind(session.id, shown.chat_id, shown.message_id, now)
+                if shown.poll_id is not None:
+                    await self._sessions.add_poll(shown.poll_id, user.id, position + 1,
+                                                  shown.chat_id, shown.message_id, now)
+        return view
 
     async def answer_poll(self, user: User, poll_id: str,
                           option_ids: list[int]) -> AnswerOutcome | None:
         """Grade a poll answer; None if the poll is not this learner's current question."""
-        ref = await self.sessions.poll(poll_id)
+        ref = await self._sessions.poll(poll_id)
         if ref is None or ref.user_id != user.id or len(option_ids) != 1:
             return None
-        return await self.answer(user, ref.session_id, ref.position, option_ids[0],
-                                 ref.message_id)
+        return await self.answer(user, ref.chat_id, ref.message_id, ref.position,
+                                 option_ids[0])
 
-    async def answer(self, user: User, session_id: int, position: int, option: int,
-                     message_id: int | None) -> AnswerOutcome | None:
-        """Grade an answer to the question a session shows; None for a stale or forged press."""
-        session = await self._owned(user, session_id, ("quiz", "review"), message_id)
+    async def answer(self, user: User, chat_id: int, message_id: int, position: int,
+                     option: int) -> AnswerOutcome | None:
+        """Grade an answer to the question a message shows; None for a stale or forged press."""
+        session = await self._owned(user, chat_id, message_id, ("quiz", "review"))
         if session is None or session.position != position or session.answered:
             return None
         view = self._question_view(session)
         if view is None or not quiz.valid_option(view.question, option):
             return None
         now = self.clock.now()
-        if not await self.sessions.advance(session.id, position, answered=True, now=now):
-            return None
         correct = quiz.is_correct(view.question, option)
         keys = (user.id, session.course_key, session.lesson_key, view.question.key)
-        record = await self.records.record_answer(*keys, chosen=option, correct=correct,
-                                                  source="lesson" if view.kind == "quiz"
-                                                  else "review", now=now)
-        if correct:
-            await self.sessions.add_correct(session.id)
         zone = self.zone(user)
         if view.kind == "review":
-            item = await self.reviews.get(*keys)
+            item = await self._reviews.get(*keys)
             state = review.Sm2State(item.repetitions, item.interval_days, item.ease,
                                     item.lapses) if item else review.Sm2State()
             state = review.sm2(state, review.grade_quality(correct))
-            await self._save_review(keys, state, now, zone, reviewed=True)
-            await self.records.add_review_activity(user.id, self.today(user))
-            return AnswerOutcome(view, option, correct, scored=False, chat_id=session.chat_id,
-                                 message_id=session.message_id)
-        if record.is_first:
-            await self._save_review(keys, review.after_lesson_answer(correct), now, zone,
-                                    reviewed=False)
+            async with self._db.transaction():
+                await self._sessions.mark_answered(session.id, position, correct=correct,
+                                                   close=False, now=now)
+                await self._records.record_answer(*keys, chosen=option, correct=correct,
+                                                  source="review", now=now)
+                await self._save_review(keys, state, now, zone, reviewed=True)
+                await self._records.add_review_activity(user.id, self.today(user))
+            return AnswerOutcome(view, option, correct, scored=False, chat_id=chat_id,
+                                 message_id=message_id)
+        first = review.after_lesson_answer(correct)
+        async with self._db.transaction():
+            await self._sessions.mark_answered(session.id, position, correct=correct,
+                                               close=view.is_last, now=now)
+            record = await self._records.record_answer(*keys, chosen=option, correct=correct,
+                                                       source="lesson", now=now)
+            # Only the first scored answer puts the question into the review queue.
+            await self._reviews.start(
+                *keys, repetitions=first.repetitions, interval_days=first.interval_days,
+                ease=first.ease, lapses=first.lapses,
+                due_at=review.due_at(now, first.interval_days, zone), now=now)
         finished = None
         if view.is_last:
-            await self.sessions.close(session.id, now)
-            finished = await self._finish_lesson(user, session, view)
-        return AnswerOutcome(view, option, correct, record.is_first, finished,
-                             chat_id=session.chat_id, message_id=session.message_id)
+            right = session.correct + int(correct)
+            finished = await self._finish_lesson(user, view, right)
+        return AnswerOutcome(view, option, correct, record.value.is_first, finished,
+                             chat_id=chat_id, message_id=message_id)
 
     async def _save_review(self, keys: tuple[int, str, str, str], state: review.Sm2State,
                            now: datetime, zone: ZoneInfo, *, reviewed: bool) -> None:
-        await self.reviews.save(
+        await self._reviews.save(
             *keys, repetitions=state.repetitions, interval_days=state.interval_days,
             ease=state.ease, lapses=state.lapses,
             due_at=review.due_at(now, state.interval_days, zone), now=now, reviewed=reviewed,
         )
 
-    async def _finish_lesson(self, user: User, session: Session,
-                             view: QuestionView) -> LessonFinished:
+    async def _finish_lesson(self, user: User, view: QuestionView,
+                             right: int) -> LessonFinished:
         """Complete the lesson if its cards were read and every question has a scored answer."""
         course, lesson = view.course, view.lesson
-        fresh = await self.sessions.get(session.id)
-        right = fresh.correct if fresh else 0
-        scored = await self.records.first_answers(user.id, course.key, lesson.key)
+        scored = await self._records.first_answers(user.id, course.key, lesson.key)
         completed_now = False
         if all(q.key in scored for q in lesson.quiz):
-            completed_now = await self.records.complete_lesson(
+            completed_now = await self._records.complete_lesson(
                 user.id, course.key, lesson.key, lesson.minutes, self.clock.now(),
                 self.today(user),
             )
@@ -359,40 +392,55 @@ class LearningService(ReportsMixin):
 
     # ------------------------------------------------------------------ review
 
-    async def start_review(self, user: User) -> QuestionView | ReviewIdle:
-        """The oldest due review item as a new session, or when the next one falls due."""
-        now = self.clock.now()
-        await self.sessions.close_open(user.id, "review", now)
+    async def _next_due(self, user: User, now: datetime) -> QuestionView | ReviewIdle:
+        """The oldest due item that can still be asked (stale ones are dropped)."""
         while True:
-            due = await self.reviews.due(user.id, now, limit=20)
+            due, total = await self._reviews.due(user.id, now, limit=REVIEW_BATCH)
             for item in due:
                 lesson = self.catalogue.lesson(item.course_key, item.lesson_key)
-                if lesson is None or lesson.question(item.question_key) is None:
+                course = self.catalogue.course(item.course_key)
+                question = lesson.question(item.question_key) if lesson else None
+                if course is None or lesson is None or question is None:
                     # The question left the pack: it cannot be asked any more.
-                    await self.reviews.delete(user.id, item.course_key, item.lesson_key,
-                                              item.question_key)
+                    await self._reviews.delete(user.id, item.course_key, item.lesson_key,
+                                               item.question_key)
+                    total -= 1
                     continue
-                session = await self.sessions.create(
-                    user.id, "review", item.course_key, item.lesson_key, now=now,
-                    question_key=item.question_key,
-                )
-                view = self._question_view(session)
-                assert view is not None
-                total = await self.reviews.count_due(user.id, now)
-                return QuestionView(view.session_id, "review", view.course, view.lesson,
-                                    view.question, 0, total)
-            if len(due) < 20:
-                return ReviewIdle(await self.reviews.next_due_at(user.id, now))
+                return QuestionView("review", course, lesson, question, 0, total)
+            if len(due) < REVIEW_BATCH:
+                return ReviewIdle(await self._reviews.next_due_at(user.id, now))
 
-    async def next_review(self, user: User, session_id: int,
-                          message_id: int | None) -> QuestionView | ReviewIdle | None:
+    async def start_review(self, user: User,
+                           present: Present[QuestionView]) -> QuestionView | ReviewIdle:
+        """Show the oldest due review item, or say when the next one falls due."""
+        now = self.clock.now()
+        follow = await self._next_due(user, now)
+        if isinstance(follow, ReviewIdle):
+            await self._sessions.close_open(user.id, "review", now)
+            return follow
+        shown = await present(follow)
+        async with self._db.transaction():
+            await self._sessions.close_open(user.id, "review", now)
+            await self._record_shown(user, follow, shown)
+        return follow
+
+    async def next_review(self, user: User, chat_id: int, message_id: int,
+                          present: Present[QuestionView]) -> QuestionView | ReviewIdle | None:
         """After an answered review item: the next due one; None for a stale press."""
-        session = await self._owned(user, session_id, ("review",), message_id)
+        session = await self._owned(user, chat_id, message_id, ("review",))
         if session is None or not session.answered:
             return None
-        await self.sessions.close(session.id, self.clock.now())
-        return await self.start_review(user)
+        now = self.clock.now()
+        follow = await self._next_due(user, now)
+        if isinstance(follow, ReviewIdle):
+            await self._sessions.close(session.id, now)
+            return follow
+        shown = await present(follow)
+        async with self._db.transaction():
+            await self._sessions.close(session.id, now)
+            await self._record_shown(user, follow, shown)
+        return follow
 
     async def reviews_due(self, user: User) -> int:
         """How many review items are due now."""
-        return await self.reviews.count_due(user.id, self.clock.now())
+        return await self._reviews.count_due(user.id, self.clock.now())

@@ -13,13 +13,11 @@ from bot.storage.certificates import CertificateRecord
 
 @dataclass(frozen=True, slots=True)
 class LessonView:
-    """A lesson message: which card of which lesson, in which session."""
+    """A lesson message: which card of which lesson."""
 
-    session_id: int
     course: Course
     lesson: Lesson
     card: int
-    completed: bool
 
     @property
     def cards(self) -> int:
@@ -36,7 +34,6 @@ class LessonView:
 class QuestionView:
     """A question message in a lesson quiz or a review."""
 
-    session_id: int
     kind: str  # "quiz" or "review"
     course: Course
     lesson: Lesson

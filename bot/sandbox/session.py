@@ -28,7 +28,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.sandbox.emulator import BotApiEmulator, FakeUser
 from bot.sandbox.terminal import Downloads, LineReader, terminal_kept
-from bot.services import Services
+from bot.wiring import Services
 
 if TYPE_CHECKING:
     from bot.sandbox.commands import Console

@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery.attempt import send_claimed
 from bot.delivery.models import DeliveryResult, Sender
 from bot.delivery.stats import DeliveryStats
 from bot.delivery.workers import run_pool
@@ -80,14 +79,14 @@ class NudgeService:
     def __init__(
         self,
         repo: NudgeRepository,
-        sender: Sender | None,
+        sender: Sender,
         facts: FactsSource,
         stats: DeliveryStats,
         settings: Settings,
         clock: Clock,
     ) -> None:
-        self.repo = repo
-        self.sender = sender
+        self._repo = repo
+        self._sender = sender
         self.facts = facts
         self.stats = stats
         self.settings = settings
@@ -123,7 +122,7 @@ class NudgeService:
         now = now or self.clock.now()
         total = 0
         while True:
-            rows = await self.repo.needing_plan(BATCH)
+            rows = await self._repo.needing_plan(BATCH)
             if not rows:
                 return total
             updates = []
@@ -138,7 +137,7 @@ class NudgeService:
                 updates.append(PlanUpdate(row.user_id, row.plan_version,
                                           occ.at if occ else None,
                                           occ.local_date if occ else None))
-            total += await self.repo.save_plans(updates)
+            total += await self._repo.save_plans(updates)
             if len(rows) < BATCH:
                 return total
 
@@ -150,7 +149,7 @@ class NudgeService:
             while not should_stop():
                 now = self.clock.now()
                 report.replanned += await self.replan(now)
-                rows = await self.repo.due(now, BATCH)
+                rows = await self._repo.due(now, BATCH)
                 if not rows:
                     break
                 jobs = await self._triage(rows, now, report)
@@ -231,7 +230,7 @@ class NudgeService:
                 continue
             jobs.append(_Job(row, plan, self._lang(row)))
         if advances or ledger:
-            await self.repo.record_skips(advances, ledger, now)  # type: ignore[arg-type]
+            await self._repo.record_skips(advances, ledger, now)  # type: ignore[arg-type]
         return jobs
 
     async def _deliver(self, job: _Job, report: DispatchReport) -> None:
@@ -244,7 +243,7 @@ class NudgeService:
             if not self.settings.nudges.streak_kept_note:
                 report.skipped_learned += 1
                 self.stats.count("nudge", skipped=1)
-                await self.repo.record_skips(
+                await self._repo.record_skips(
                     [self._handled(row, plan, now, sent=False)],
                     [(row.user_id, row.due_local_date, "skipped_learned", None,  # type: ignore[list-item]
                       row.next_due_at)],
@@ -261,7 +260,7 @@ class NudgeService:
         ledger_ids: list[int] = []
 
         async def claim() -> bool:
-            ledger_id = await self.repo.claim(plan_after, kind=kind, planned_at=planned_at,
+            ledger_id = await self._repo.claim(plan_after, kind=kind, planned_at=planned_at,
                                               now=self.clock.now(), announce_backoff=announce)
             if not ledger_id:
                 report.already_handled += 1
@@ -278,13 +277,11 @@ class NudgeService:
             )
         else:
             message = kept_note_message(row.user_id, job.lang, facts)
-        assert self.sender is not None
-        sender = self.sender
         # The ledger row is written when the rate limiter lets the request go (see
         # bot.delivery.attempt): a crash leaves 'sending' only the requests really out, and a
         # stop while the nudge waits out a 429 gives it back (due again).
-        result = await send_claimed(lambda: sender.send(message), claim,
-                                    lambda: self.repo.unclaim(ledger_ids[0], row))
+        result = await self._sender.send(
+            message, claim=claim, unclaim=lambda: self._repo.unclaim(ledger_ids[0], row))
         if result is None:
             return
         await self._mark(ledger_ids[0], result, kind, report)
@@ -298,7 +295,7 @@ class NudgeService:
                 report.sent += 1
             else:
                 report.kept_notes += 1
-            await self.repo.mark(ledger_id, status="sent", now=now, message_id=result.message_id)
+            await self._repo.mark(ledger_id, status="sent", now=now, message_id=result.message_id)
             return
         if result.status == "blocked":
             report.blocked += 1
@@ -306,4 +303,4 @@ class NudgeService:
             report.uncertain += 1
         else:
             report.failed += 1
-        await self.repo.mark(ledger_id, status=result.status, now=now, reason=result.error)
+        await self._repo.mark(ledger_id, status=result.status, now=now, reason=result.error)

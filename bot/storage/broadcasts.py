@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from bot.storage.db import Database, from_epoch, to_epoch
+from bot.storage.db import Database, Row, from_epoch, to_epoch
 
 RECIPIENT_STATES = ("pending", "sending", "sent", "failed", "blocked", "uncertain", "cancelled")
 
@@ -39,7 +37,7 @@ class Broadcast:
     uncertain_reported: bool
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Broadcast:
+    def from_row(cls, row: Row) -> Broadcast:
         """Build from a ``broadcasts`` row."""
         return cls(
             id=row["id"], created_by=row["created_by"], lang=row["lang"],
@@ -88,19 +86,16 @@ class BroadcastRepository:
 
     async def new_draft(self, created_by: int, lang: str, now: datetime) -> Broadcast:
         """A fresh draft; the trainer's earlier unfinished draft is dropped."""
-        async with self._db.transaction() as conn:
-            await conn.execute(
+        async with self._db.transaction():
+            await self._db.write(
                 "DELETE FROM broadcasts WHERE created_by = ? AND state = 'draft'", (created_by,)
             )
-            cursor = await conn.execute(
+            rows = await self._db.returning(
                 "INSERT INTO broadcasts (created_by, lang, created_at) VALUES (?, ?, ?)"
                 " RETURNING *",
                 (created_by, lang, to_epoch(now)),
             )
-            row = await cursor.fetchone()
-            await cursor.close()
-        assert row is not None
-        return Broadcast.from_row(row)
+        return Broadcast.from_row(rows[0])
 
     async def set_content(
         self, broadcast_id: int, kind: str, *, text: str | None = None,
@@ -126,7 +121,8 @@ class BroadcastRepository:
         """How many recipients an audience has right now."""
         sql = _AUDIENCE_SQL[kind]
         value = await self._db.fetch_value(
-            f"SELECT COUNT(*) FROM ({sql})", (ref if ref is not None else 0,)  # noqa: S608
+            f"SELECT COUNT(*) FROM ({sql}) AS audience",  # noqa: S608
+            (ref if ref is not None else 0,),
         )
         return int(value or 0)
 
@@ -139,8 +135,8 @@ class BroadcastRepository:
         Returns the number of recipients, or None when the broadcast was not a complete draft
         (a second press of "send" finds it already enqueued and changes nothing).
         """
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+        async with self._db.transaction():
+            rows = await self._db.returning(
                 "UPDATE broadcasts SET state = ?, scheduled_at = ?, progress_chat_id = ?,"
                 " progress_message_id = ?, started_at = ? WHERE id = ? AND state = 'draft'"
                 " AND content_kind IS NOT NULL AND audience_kind IS NOT NULL"
@@ -149,40 +145,32 @@ class BroadcastRepository:
                  to_epoch(scheduled_at) if scheduled_at else None, progress_chat_id,
                  progress_message_id, None if scheduled_at else to_epoch(now), broadcast_id),
             )
-            row = await cursor.fetchone()
-            await cursor.close()
-            if row is None:
+            if not rows:
                 return None
-            sql = _AUDIENCE_SQL[row["audience_kind"]]
-            ref = row["audience_ref"]
-            cursor = await conn.execute(
+            sql = _AUDIENCE_SQL[rows[0]["audience_kind"]]
+            ref = rows[0]["audience_ref"]
+            return await self._db.execute(
                 "INSERT INTO broadcast_recipients (broadcast_id, chat_id, user_id, updated_at)"
-                f" SELECT ?, chat_id, user_id, ? FROM ({sql}) WHERE true"  # noqa: S608
+                f" SELECT ?, chat_id, user_id, ? FROM ({sql}) AS audience WHERE true"  # noqa: S608
                 " ON CONFLICT (broadcast_id, chat_id) DO NOTHING",
                 (broadcast_id, to_epoch(now), ref if ref is not None else 0),
             )
-            count = cursor.rowcount
-            await cursor.close()
-        return count
 
     async def set_progress_message(self, broadcast_id: int, chat_id: int,
                                    message_id: int) -> None:
         """Remember the trainer's progress message (edited while sending)."""
-        await self._db.execute(
+        await self._db.write(
             "UPDATE broadcasts SET progress_chat_id = ?, progress_message_id = ? WHERE id = ?",
             (chat_id, message_id, broadcast_id),
         )
 
     async def start_due(self, now: datetime) -> list[int]:
         """Scheduled broadcasts whose time has come switch to sending; their ids."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE broadcasts SET state = 'sending', started_at = ?"
-                " WHERE state = 'scheduled' AND scheduled_at <= ? RETURNING id",
-                (to_epoch(now), to_epoch(now)),
-            )
-            rows = await cursor.fetchall()
-            await cursor.close()
+        rows = await self._db.returning(
+            "UPDATE broadcasts SET state = 'sending', started_at = ?"
+            " WHERE state = 'scheduled' AND scheduled_at <= ? RETURNING id",
+            (to_epoch(now), to_epoch(now)),
+        )
         return sorted(int(r["id"]) for r in rows)
 
     async def ids_in_state(self, state: str) -> list[int]:
@@ -194,20 +182,18 @@ class BroadcastRepository:
 
     async def recover_interrupted(self, now: datetime) -> dict[int, int]:
         """At start: rows left 'sending' by a crash become 'uncertain'; count per broadcast."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+        async with self._db.transaction():
+            rows = await self._db.returning(
                 "UPDATE broadcast_recipients SET state = 'uncertain', updated_at = ?"
                 " WHERE state = 'sending' RETURNING broadcast_id",
                 (to_epoch(now),),
             )
-            rows = await cursor.fetchall()
-            await cursor.close()
             counted: dict[int, int] = {}
             for row in rows:
                 counted[row["broadcast_id"]] = counted.get(row["broadcast_id"], 0) + 1
             if counted:
                 marks = ",".join("?" * len(counted))
-                await conn.execute(
+                await self._db.write(
                     f"UPDATE broadcasts SET uncertain_reported = 0 WHERE id IN ({marks})",  # noqa: S608
                     tuple(counted),
                 )
@@ -215,7 +201,7 @@ class BroadcastRepository:
 
     async def mark_uncertain_reported(self, broadcast_id: int) -> None:
         """The trainer was told about the uncertain rows."""
-        await self._db.execute(
+        await self._db.write(
             "UPDATE broadcasts SET uncertain_reported = 1 WHERE id = ?", (broadcast_id,)
         )
 
@@ -240,7 +226,7 @@ class BroadcastRepository:
 
     async def unclaim(self, broadcast_id: int, chat_id: int, now: datetime) -> None:
         """sending → pending: the request was never made (stopped while it waited)."""
-        await self._db.execute(
+        await self._db.write(
             "UPDATE broadcast_recipients SET state = 'pending', updated_at = ?"
             " WHERE broadcast_id = ? AND chat_id = ? AND state = 'sending'",
             (to_epoch(now), broadcast_id, chat_id),
@@ -249,7 +235,7 @@ class BroadcastRepository:
     async def settle(self, broadcast_id: int, chat_id: int, state: str, *,
                      message_id: int | None, error: str | None, now: datetime) -> None:
         """sending → sent / failed / blocked / uncertain, after the request."""
-        await self._db.execute(
+        await self._db.write(
             "UPDATE broadcast_recipients SET state = ?, message_id = ?, error = ?,"
             " updated_at = ? WHERE broadcast_id = ? AND chat_id = ? AND state = 'sending'",
             (state, message_id, error, to_epoch(now), broadcast_id, chat_id),
@@ -276,16 +262,14 @@ class BroadcastRepository:
 
     async def cancel(self, broadcast_id: int, now: datetime) -> bool:
         """Stop a draft, scheduled or sending broadcast; pending rows become 'cancelled'."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+        async with self._db.transaction():
+            changed = await self._db.execute(
                 "UPDATE broadcasts SET state = 'cancelled', finished_at = ?"
                 " WHERE id = ? AND state IN ('draft', 'scheduled', 'sending')",
                 (to_epoch(now), broadcast_id),
-            )
-            changed = cursor.rowcount == 1
-            await cursor.close()
+            ) == 1
             if changed:
-                await conn.execute(
+                await self._db.write(
                     "UPDATE broadcast_recipients SET state = 'cancelled', updated_at = ?"
                     " WHERE broadcast_id = ? AND state = 'pending'",
                     (to_epoch(now), broadcast_id),

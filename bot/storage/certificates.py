@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import aiosqlite
-
-from bot.storage.db import Database, from_epoch, to_epoch
+from bot.storage.db import Database, Row, epoch_of, to_epoch
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +24,7 @@ class CertificateRecord:
     issued_at: datetime
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> CertificateRecord:
+    def from_row(cls, row: Row) -> CertificateRecord:
         """Build from a ``certificates`` row."""
         return cls(
             code=row["code"],
@@ -38,7 +36,7 @@ class CertificateRecord:
             minutes=row["minutes"],
             completed_on=date.fromisoformat(row["completed_on"]),
             language=row["language"],
-            issued_at=from_epoch(row["issued_at"]),  # type: ignore[arg-type]
+            issued_at=epoch_of(row["issued_at"]),
         )
 
 
@@ -52,22 +50,19 @@ class CertificateRepository:
         """Insert unless the learner already has this course's certificate.
 
         Returns the stored certificate and whether it was created now. A code collision (one in
-        ~10^12) surfaces as IntegrityError so the caller can draw a new code.
+        ~10^12) surfaces as ``Conflict`` so the caller can draw a new code.
         """
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                """
-                INSERT INTO certificates (code, user_id, course_key, course_title, name, unit,
-                                          minutes, completed_on, language, issued_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (user_id, course_key) DO NOTHING
-                """,
-                (record.code, record.user_id, record.course_key, record.course_title,
-                 record.name, record.unit, record.minutes, record.completed_on.isoformat(),
-                 record.language, to_epoch(record.issued_at)),
-            )
-            created = cursor.rowcount == 1
-            await cursor.close()
+        created = await self._db.execute(
+            """
+            INSERT INTO certificates (code, user_id, course_key, course_title, name, unit,
+                                      minutes, completed_on, language, issued_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (user_id, course_key) DO NOTHING
+            """,
+            (record.code, record.user_id, record.course_key, record.course_title,
+             record.name, record.unit, record.minutes, record.completed_on.isoformat(),
+             record.language, to_epoch(record.issued_at)),
+        ) == 1
         stored = await self.for_course(record.user_id, record.course_key)
         assert stored is not None
         return stored, created

@@ -39,11 +39,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.storage.db import Database, to_epoch
 
 MIGRATED = "migrated"  # chats.bot_status of an upgraded basic group
+MIGRATED_SQL = "'migrated'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +58,6 @@ class MigrationOutcome:
     cohorts_moved: int
     recipients_moved: int
     recipients_cancelled: int
-
-
-async def _run(conn: aiosqlite.Connection, sql: str, params: dict[str, object]) -> int:
-    cursor = await conn.execute(sql, params)
-    changed = cursor.rowcount
-    await cursor.close()
-    return changed
 
 
 class ChatMigrationRepository:
@@ -89,15 +81,17 @@ class ChatMigrationRepository:
             "old": old_chat_id, "new": new_chat_id, "type": type_, "title": title,
             "forum": None if is_forum is None else int(is_forum), "now": to_epoch(now),
         }
-        async with self._db.transaction() as conn:
-            first = await _run(conn, """
+        d = self._db.dialect
+        run = self._db.execute
+        async with self._db.transaction():
+            first = await run("""
                 INSERT INTO chat_migrations (old_chat_id, new_chat_id, migrated_at)
                 VALUES (:old, :new, :now) ON CONFLICT (old_chat_id) DO NOTHING
                 """, p) == 1
             # Telegram upgrades a group once; should a second id ever come, the latest wins.
-            await _run(conn, "UPDATE chat_migrations SET new_chat_id = :new"
+            await run("UPDATE chat_migrations SET new_chat_id = :new"
                              " WHERE old_chat_id = :old AND new_chat_id <> :new", p)
-            await _run(conn, """
+            await run("""
                 INSERT INTO chats (id, type, title, is_forum, language, bot_status,
                                    created_at, updated_at)
                 VALUES (:new, :type,
@@ -114,9 +108,9 @@ class ChatMigrationRepository:
                     bot_status = COALESCE(chats.bot_status, excluded.bot_status),
                     updated_at = excluded.updated_at
                 """, p)
-            await _run(conn, "UPDATE chats SET bot_status = 'migrated', updated_at = :now"
-                             " WHERE id = :old AND bot_status IS NOT 'migrated'", p)
-            settings = await _run(conn, """
+            await run("UPDATE chats SET bot_status = 'migrated', updated_at = :now"
+                      f" WHERE id = :old AND {d.is_distinct('bot_status', MIGRATED_SQL)}", p)
+            settings = await run(f"""
                 INSERT INTO discussion_groups (chat_id, who_may_open, language,
                                                welcome_sent_at, created_at, updated_at)
                 SELECT :new, who_may_open, language, welcome_sent_at, created_at, :now
@@ -126,15 +120,16 @@ class ChatMigrationRepository:
                     language = COALESCE(excluded.language, discussion_groups.language),
                     welcome_sent_at = COALESCE(discussion_groups.welcome_sent_at,
                                                excluded.welcome_sent_at),
-                    created_at = MIN(discussion_groups.created_at, excluded.created_at),
+                    created_at = {d.least("discussion_groups.created_at",
+                                          "excluded.created_at")},
                     updated_at = excluded.updated_at
                 """, p)
-            await _run(conn, "DELETE FROM discussion_groups WHERE chat_id = :old", p)
-            closed = await _run(conn, """
+            await run("DELETE FROM discussion_groups WHERE chat_id = :old", p)
+            closed = await run("""
                 UPDATE discussion_threads SET state = 'closed', closed_at = :now
                 WHERE chat_id = :old AND state = 'open'
                 """, p)
-            weeks = await _run(conn, """
+            weeks = await run("""
                 INSERT INTO discussion_weekly_prompts (chat_id, iso_week, course_key,
                     lesson_key, thread_id, state, claimed_at, sent_at)
                 SELECT :new, iso_week, course_key, lesson_key, thread_id, state, claimed_at,
@@ -143,23 +138,23 @@ class ChatMigrationRepository:
                 WHERE chat_id = :old AND state IN ('sent', 'nothing')
                 ON CONFLICT (chat_id, iso_week) DO NOTHING
                 """, p)
-            await _run(conn, "DELETE FROM discussion_weekly_prompts"
+            await run("DELETE FROM discussion_weekly_prompts"
                              " WHERE chat_id = :old AND state IN ('sent', 'nothing')", p)
-            cohorts = await _run(conn, """
+            cohorts = await run("""
                 UPDATE cohorts SET group_chat_id = :new
                 WHERE group_chat_id = :old
                   AND NOT EXISTS (SELECT 1 FROM cohorts WHERE group_chat_id = :new)
                 """, p)
-            await _run(conn, "UPDATE cohorts SET group_chat_id = NULL"
+            await run("UPDATE cohorts SET group_chat_id = NULL"
                              " WHERE group_chat_id = :old", p)
-            moved = await _run(conn, """
+            moved = await run("""
                 UPDATE broadcast_recipients SET chat_id = :new, updated_at = :now
                 WHERE chat_id = :old AND state = 'pending'
                   AND NOT EXISTS (SELECT 1 FROM broadcast_recipients r
                                   WHERE r.broadcast_id = broadcast_recipients.broadcast_id
                                     AND r.chat_id = :new)
                 """, p)
-            cancelled = await _run(conn, """
+            cancelled = await run("""
                 UPDATE broadcast_recipients
                    SET state = 'cancelled', error = 'group upgraded to a supergroup',
                        updated_at = :now

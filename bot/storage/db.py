@@ -1,35 +1,63 @@
-"""The database: one writer connection, one reader connection, numbered SQL migrations."""
+"""The database seen by repositories: one interface, an SQLite and a PostgreSQL engine.
+
+Repositories hold a ``Database`` and call ``fetch_*``, ``execute``, ``returning``, ``write``,
+``later`` and ``execute_many`` with explicit, parameterised SQL (``?`` placeholders, or
+``:name`` with a mapping); an engine translates the placeholders for its driver. They never
+see a driver's connection, cursor or error type: a constraint violation is ``Conflict``.
+
+**Units of work.** ``async with db.transaction():`` opens a transaction that every repository
+call made inside the block (in the same task) joins, so a learner action that writes several
+rows commits once. Inside it, writes whose result nobody needs (``write``, ``later``,
+``execute_many``) are not sent at once: they wait and go to the database together with the
+next statement that needs an answer, or with the COMMIT. A lesson card shown, its session and
+the course it belongs to are then one round trip, BEGIN and COMMIT included. ``later`` returns
+a ``Pending`` whose value is there once the block has committed. Errors of waiting writes
+(a ``Conflict``, say) surface when they are sent: at the next read, or at the block's end.
+
+``round_trips`` counts every exchange with the database (a hop to SQLite's thread, a network
+exchange with PostgreSQL), so tests can hold the hot paths to their budget.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
-from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
-import aiosqlite
-
-logger = logging.getLogger(__name__)
-
-_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
-_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
-_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=5000",
-    "PRAGMA synchronous=NORMAL",
-)
+T = TypeVar("T")
 
 Params = Sequence[Any] | dict[str, Any]
 
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
-class MigrationError(Exception):
+
+class Row(Protocol):
+    """A result row: values by column name (and by position)."""
+
+    def __getitem__(self, key: str | int) -> Any:
+        """The value of a column."""
+        ...
+
+    def keys(self) -> list[str]:
+        """The column names, in order."""
+        ...
+
+
+class StorageError(Exception):
+    """A storage operation failed."""
+
+
+class Conflict(StorageError):
+    """A write broke a uniqueness, key or check constraint; nothing of it was stored."""
+
+
+class MigrationError(StorageError):
     """A migration failed; the database stays at the version it had before it."""
 
 
@@ -40,6 +68,20 @@ class Migration:
     version: int
     name: str
     sql: str
+
+
+def parse_migrations(files: Iterable[tuple[str, str]]) -> list[Migration]:
+    """(file name, text) pairs as numbered migrations, checked for gaps, in order."""
+    found = []
+    for name, text in files:
+        match = _MIGRATION_NAME.match(name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], text))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise MigrationError(f"migrations must be numbered 1..n without gaps, found {versions}")
+    return found
 
 
 def to_epoch(moment: datetime) -> int:
@@ -54,53 +96,121 @@ def from_epoch(seconds: int | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
-def bundled_migrations() -> list[Migration]:
-    """The migrations shipped in ``bot/storage/migrations``, in order."""
-    found = []
-    for entry in resources.files("bot.storage.migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
-    found.sort(key=lambda m: m.version)
-    versions = [m.version for m in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise MigrationError(f"migrations must be numbered 1..n without gaps, found {versions}")
-    return found
+def epoch_of(seconds: int) -> datetime:
+    """The aware UTC datetime of a stored, never-NULL epoch value."""
+    return datetime.fromtimestamp(seconds, UTC)
 
 
-class Database:
-    """An SQLite file opened for one writer and concurrent readers (WAL)."""
+class Pending(Generic[T]):
+    """The result of a write that waits in a unit of work: readable once it was sent."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
+    __slots__ = ("_done", "_value")
 
+    def __init__(self) -> None:
+        self._done = False
+        self._value: T | None = None
+
+    def resolve(self, value: T) -> None:
+        """Set the value (the engine does, when the statement ran)."""
+        self._value, self._done = value, True
+
+    @property
+    def value(self) -> T:
+        """The value; only after the unit of work committed."""
+        if not self._done:
+            raise RuntimeError("read a pending result before its unit of work committed")
+        return self._value  # type: ignore[return-value]
+
+    @classmethod
+    def of(cls, value: T) -> Pending[T]:
+        """An already resolved result."""
+        pending: Pending[T] = cls()
+        pending.resolve(value)
+        return pending
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one statement produced."""
+
+    rows: list[Any]
+    rowcount: int
+
+
+@dataclass(slots=True)
+class Statement:
+    """One statement of a batch: SQL, parameters (or many rows of them), what to do after."""
+
+    sql: str
+    params: Any = ()
+    many: bool = False
+    on_result: Callable[[Outcome], None] | None = None
+
+
+class Dialect:
+    """The SQL that differs between engines, as small builders the repositories call."""
+
+    name = "sqlite"
+
+    def greatest(self, *exprs: str) -> str:
+        """The largest of the expressions (SQLite's multi-argument MAX)."""
+        return f"MAX({', '.join(exprs)})"
+
+    def least(self, *exprs: str) -> str:
+        """The smallest of the expressions (SQLite's multi-argument MIN)."""
+        return f"MIN({', '.join(exprs)})"
+
+    def text_agg(self, expr: str, separator: str) -> str:
+        """The values of ``expr`` joined into one text (``separator`` is a literal)."""
+        return f"group_concat({expr}, '{separator}')"
+
+    def in_list(self, column: str) -> str:
+        """``column`` is one of the values of a list parameter (pass ``db.list_param(v)``)."""
+        return f"{column} IN (SELECT value FROM json_each(?))"
+
+    def days_between(self, later: str, earlier: str) -> str:
+        """Whole days from the ISO date ``earlier`` to ``later`` (both text expressions)."""
+        return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+    def nocase(self, expr: str) -> str:
+        """``expr`` for case-insensitive ordering and comparison."""
+        return f"{expr} COLLATE NOCASE"
+
+    def is_distinct(self, left: str, right: str) -> str:
+        """True when the two differ, NULLs compared as values."""
+        return f"{left} IS NOT {right}"
+
+
+@dataclass
+class _Tx:
+    """One open unit of work: its engine state and the writes waiting to be sent."""
+
+    task: asyncio.Task[Any] | None
+    queued: list[Statement] = field(default_factory=list)
+    begun: bool = False
+    aborted: bool = False  # a statement failed: everything was rolled back
+    handle: Any = None  # the engine's connection while the transaction is open
+
+
+_current: ContextVar[_Tx | None] = ContextVar("sinau_transaction", default=None)
+
+
+class Database(ABC):
+    """An opened database; see the module docstring for the unit-of-work rules."""
+
+    dialect: Dialect = Dialect()
+
+    def __init__(self) -> None:
+        self.round_trips = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    @abstractmethod
     async def open(self) -> None:
-        """Open both connections and set the PRAGMAs."""
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect()
-        # ":memory:" databases are per connection, so there the writer also reads.
-        self._reader = self._writer if str(self.path) == ":memory:" else await self._connect()
+        """Connect."""
 
-    async def _connect(self) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        for pragma in _PRAGMAS:
-            await conn.execute(pragma)
-        return conn
-
+    @abstractmethod
     async def close(self) -> None:
-        """Close the connections (idempotent)."""
-        reader, writer = self._reader, self._writer
-        self._reader = self._writer = None
-        if reader is not None and reader is not writer:
-            await reader.close()
-        if writer is not None:
-            async with self._write_lock:
-                await writer.close()
+        """Disconnect (idempotent)."""
 
     async def __aenter__(self) -> Database:
         await self.open()
@@ -109,117 +219,159 @@ class Database:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def _conn(self, conn: aiosqlite.Connection | None) -> aiosqlite.Connection:
-        if conn is None:
-            raise RuntimeError("database is not open")
-        return conn
+    @abstractmethod
+    async def migrate(self, migrations: list[Migration] | None = None) -> int:
+        """Apply every bundled migration above the database's version; the new version."""
+
+    @abstractmethod
+    async def schema_version(self) -> int:
+        """The version of the last migration applied."""
+
+    @abstractmethod
+    async def tables(self) -> dict[str, list[str]]:
+        """Every table of the schema (ours, not the engine's) with its columns, in order."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the database is, safe to print (no password)."""
+
+    def list_param(self, values: Sequence[Any]) -> Any:
+        """A list of values as one parameter, for ``dialect.in_list``."""
+        import json
+
+        return json.dumps(list(values))
+
+    # ------------------------------------------------------------------ engine hooks
+    @abstractmethod
+    async def _autocommit(self, statement: Statement, *, read: bool) -> Outcome:
+        """Run one statement on its own (a read on a reader connection when ``read``)."""
+
+    @abstractmethod
+    async def _flush(self, tx: _Tx, statements: list[Statement], *, commit: bool) -> None:
+        """Send ``statements`` (BEGIN first when not begun, COMMIT last when ``commit``) in
+        one exchange, calling each statement's ``on_result``.
+
+        On an error the whole transaction is rolled back in the same exchange, ``tx`` is
+        marked aborted and released, and the error (``Conflict`` for a constraint) raised.
+        """
+
+    @abstractmethod
+    async def _rollback(self, tx: _Tx) -> None:
+        """Roll the begun transaction back and release it."""
+
+    @abstractmethod
+    async def _release(self, tx: _Tx) -> None:
+        """Release what an unbegun transaction may hold (nothing was sent)."""
+
+    # ------------------------------------------------------------------ transactions
+    def _tx(self) -> _Tx | None:
+        tx = _current.get()
+        if tx is None or tx.task is not asyncio.current_task():
+            return None  # a task started inside a unit of work does not share it
+        if tx.aborted:
+            raise StorageError("the unit of work was rolled back after an error; start anew")
+        return tx
+
+    @property
+    def in_transaction(self) -> bool:
+        """True inside ``transaction()`` in this task."""
+        return self._tx() is not None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction (BEGIN IMMEDIATE) on the single writer connection."""
-        async with self._write_lock:
-            conn = self._conn(self._writer)
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
-            await conn.execute("COMMIT")
+    async def transaction(self) -> AsyncIterator[Database]:
+        """A unit of work the repositories join; committed once at the end of the block.
 
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one write statement in its own transaction; return the rows changed.
-
-        SQLite makes a single statement (its triggers included) atomic by itself, so it runs
-        in one call on the writer's thread instead of BEGIN, statement, COMMIT: three thread
-        round trips, each a wait for the GIL under load, become one.
+        It yields this database (every call on it inside the block joins the unit). Nested
+        blocks join the outer one. An exception rolls everything back.
         """
-        if _RETURNING.search(sql):
-            # A RETURNING statement would stay open (its transaction with it) until its rows
-            # are read: write_returning reads them.
-            return len(await self.write_returning(sql, params))
-        async with self._write_lock:
-            cursor = await self._conn(self._writer).execute(sql, params)
-            return cursor.rowcount
+        if self._tx() is not None:
+            yield self
+            return
+        tx = _Tx(asyncio.current_task())
+        token = _current.set(tx)
+        try:
+            try:
+                yield self
+            except BaseException:
+                tx.queued.clear()
+                if tx.begun:
+                    await asyncio.shield(self._rollback(tx))
+                elif not tx.aborted:
+                    await self._release(tx)
+                raise
+            if tx.aborted:
+                raise StorageError("the unit of work was rolled back after an error")
+            if tx.queued or tx.begun:
+                statements, tx.queued = tx.queued, []
+                await self._flush(tx, statements, commit=True)
+            else:
+                await self._release(tx)
+        finally:
+            _current.reset(token)
 
-    async def write_returning(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        """Run one write statement with a RETURNING clause in its own transaction; its rows."""
-        async with self._write_lock:
-            return list(await self._conn(self._writer).execute_fetchall(sql, params))
+    async def _run(self, statement: Statement, *, read: bool = False) -> Outcome:
+        """Run ``statement`` now: with the waiting writes inside a unit of work, else alone."""
+        tx = self._tx()
+        if tx is None:
+            return await self._autocommit(statement, read=read)
+        result: list[Outcome] = []
+        statement.on_result = result.append
+        statements, tx.queued = [*tx.queued, statement], []
+        await self._flush(tx, statements, commit=False)
+        return result[0]
 
-    async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
-        """Run one statement for many rows in a single transaction."""
-        async with self.transaction() as conn:
-            await conn.executemany(sql, rows)
+    # ------------------------------------------------------------------ for repositories
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        """All rows of a query."""
+        return (await self._run(Statement(sql, params), read=True)).rows
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        """The first row of a read query, from the reader connection."""
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row of a query, or None."""
         rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
-
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        """All rows of a read query, from the reader connection.
-
-        The query runs to its end in one call on the connection's thread. With a cursor
-        (execute, fetch, close as separate calls) concurrent reads interleave, some statement
-        is always open, and the reader's snapshot stays open with it: a handler would not
-        see the write it has just committed.
-        """
-        return list(await self._conn(self._reader).execute_fetchall(sql, params))
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         """The first column of the first row, or None."""
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
 
-    async def user_version(self) -> int:
-        """The schema version recorded in the file."""
-        cursor = await self._conn(self._writer).execute("PRAGMA user_version")
-        row = await cursor.fetchone()
-        await cursor.close()
-        return int(row[0]) if row else 0
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run a write now; the number of rows it changed."""
+        return (await self._run(Statement(sql, params))).rowcount
 
-    async def migrate(self, migrations: list[Migration] | None = None) -> int:
-        """Apply every migration above the file's version, each in its own transaction."""
-        pending = bundled_migrations() if migrations is None else migrations
-        current = await self.user_version()
-        latest = max((m.version for m in pending), default=0)
-        if current > latest:
-            raise MigrationError(
-                f"database schema version {current} is newer than this Sinau ({latest})"
-            )
-        async with self._write_lock:
-            conn = self._conn(self._writer)
-            for migration in pending:
-                if migration.version <= current:
-                    continue
-                logger.info("applying migration %03d_%s", migration.version, migration.name)
-                # executescript runs the whole file inside our explicit transaction, so a
-                # failure anywhere rolls back the schema change and the version bump together.
-                script = (
-                    f"BEGIN IMMEDIATE;\n{migration.sql}\n"
-                    f"PRAGMA user_version = {int(migration.version)};\nCOMMIT;"
-                )
-                try:
-                    await conn.executescript(script)
-                except Exception as exc:
-                    if conn.in_transaction:
-                        await conn.execute("ROLLBACK")
-                    raise MigrationError(
-                        f"migration {migration.version:03d}_{migration.name} failed: {exc}"
-                    ) from exc
-                current = migration.version
-        return current
+    async def returning(self, sql: str, params: Params = ()) -> list[Row]:
+        """Run a write with a RETURNING clause now; its rows."""
+        return (await self._run(Statement(sql, params))).rows
 
-    async def integrity_check(self) -> str:
-        """``PRAGMA integrity_check``: 'ok' when the file is sound."""
-        return str(await self.fetch_value("PRAGMA integrity_check"))
+    async def write(self, sql: str, params: Params = ()) -> None:
+        """A write nobody needs an answer from: it waits inside a unit of work."""
+        tx = self._tx()
+        if tx is None:
+            await self._autocommit(Statement(sql, params), read=False)
+        else:
+            tx.queued.append(Statement(sql, params))
 
-    async def backup_to(self, target: Path) -> None:
-        """An online copy of the database into ``target`` (SQLite's backup API)."""
-        async with self._write_lock:
-            dest = await aiosqlite.connect(target)
-            try:
-                await self._conn(self._writer).backup(dest)
-            finally:
-                await dest.close()
+    async def later(self, sql: str, params: Params, read: Callable[[Outcome], T]) -> Pending[T]:
+        """A write whose answer is needed after the unit of work (``read`` maps it)."""
+        tx = self._tx()
+        if tx is None:
+            return Pending.of(read(await self._autocommit(Statement(sql, params), read=False)))
+        pending: Pending[T] = Pending()
+        tx.queued.append(Statement(sql, params,
+                                   on_result=lambda outcome: pending.resolve(read(outcome))))
+        return pending
+
+    async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
+        """One statement for many rows, in one transaction (it waits inside a unit of work)."""
+        batch = list(rows)
+        if not batch:
+            return
+        statement = Statement(sql, batch, many=True)
+        tx = self._tx()
+        if tx is not None:
+            tx.queued.append(statement)
+            return
+        async with self.transaction():
+            tx = self._tx()
+            assert tx is not None
+            tx.queued.append(statement)

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from bot.storage.db import Database, from_epoch, to_epoch
+from bot.storage.db import Database, Row, epoch_of, to_epoch
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +18,7 @@ class GroupSettings:
     welcome_sent: bool
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> GroupSettings:
+    def from_row(cls, row: Row) -> GroupSettings:
         """Build from a ``discussion_groups`` row."""
         return cls(row["chat_id"], row["who_may_open"], row["language"],
                    row["welcome_sent_at"] is not None)
@@ -54,7 +52,7 @@ class Thread:
         return self.message_thread_id is not None
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Thread:
+    def from_row(cls, row: Row) -> Thread:
         """Build from a ``discussion_threads`` row."""
         return cls(
             id=row["id"], chat_id=row["chat_id"], message_thread_id=row["message_thread_id"],
@@ -62,8 +60,8 @@ class Thread:
             course_key=row["course_key"], lesson_key=row["lesson_key"],
             opened_by=row["opened_by"], state=row["state"],
             best_message_id=row["best_message_id"],
-            created_at=from_epoch(row["created_at"]),  # type: ignore[arg-type]
-            last_activity_at=from_epoch(row["last_activity_at"]),  # type: ignore[arg-type]
+            created_at=epoch_of(row["created_at"]),
+            last_activity_at=epoch_of(row["last_activity_at"]),
         )
 
 
@@ -135,15 +133,34 @@ class DiscussionRepository:
     # ------------------------------------------------------------------ groups
     async def ensure_group(self, chat_id: int, now: datetime) -> GroupSettings:
         """The group's settings, created with defaults on first sight (the chat row must exist)."""
-        async with self._db.transaction() as conn:
-            await conn.execute(
+        await self._db.write(
+            "INSERT INTO discussion_groups (chat_id, created_at, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (chat_id) DO NOTHING",
+            (chat_id, to_epoch(now), to_epoch(now)),
+        )
+        group = await self.group(chat_id)
+        assert group is not None
+        return group
+
+    async def save_settings(self, chat_id: int, now: datetime, *,
+                            who_may_open: str | None = None,
+                            language: str | None = None) -> GroupSettings:
+        """Change the group's settings (registering it first if needed); them, as stored."""
+        if who_may_open not in (None, "members", "trainers"):
+            raise ValueError(who_may_open)
+        async with self._db.transaction():
+            await self._db.write(
                 "INSERT INTO discussion_groups (chat_id, created_at, updated_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (chat_id) DO NOTHING",
                 (chat_id, to_epoch(now), to_epoch(now)),
             )
-        group = await self.group(chat_id)
-        assert group is not None
-        return group
+            rows = await self._db.returning(
+                "UPDATE discussion_groups SET who_may_open = COALESCE(?, who_may_open),"
+                " language = COALESCE(?, language), updated_at = ? WHERE chat_id = ?"
+                " RETURNING *",
+                (who_may_open, language, to_epoch(now), chat_id),
+            )
+        return GroupSettings.from_row(rows[0])
 
     async def group(self, chat_id: int) -> GroupSettings | None:
         """The group's settings, if the group is registered."""
@@ -165,14 +182,14 @@ class DiscussionRepository:
         """'members' or 'trainers'."""
         if who not in ("members", "trainers"):
             raise ValueError(who)
-        await self._db.execute(
+        await self._db.write(
             "UPDATE discussion_groups SET who_may_open = ?, updated_at = ? WHERE chat_id = ?",
             (who, to_epoch(now), chat_id),
         )
 
     async def set_language(self, chat_id: int, language: str, now: datetime) -> None:
         """The group's language ('id' or 'en')."""
-        await self._db.execute(
+        await self._db.write(
             "UPDATE discussion_groups SET language = ?, updated_at = ? WHERE chat_id = ?",
             (language, to_epoch(now), chat_id),
         )
@@ -184,22 +201,18 @@ class DiscussionRepository:
         opened_by: int | None, now: datetime,
     ) -> Thread:
         """Record a newly opened thread."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                """
-                INSERT INTO discussion_threads
-                    (chat_id, message_thread_id, anchor_message_id, title, course_key,
-                     lesson_key, opened_by, created_at, last_activity_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                RETURNING *
-                """,
-                (chat_id, message_thread_id, anchor_message_id, title, course_key, lesson_key,
-                 opened_by, to_epoch(now), to_epoch(now)),
-            )
-            row = await cursor.fetchone()
-            await cursor.close()
-        assert row is not None
-        return Thread.from_row(row)
+        rows = await self._db.returning(
+            """
+            INSERT INTO discussion_threads
+                (chat_id, message_thread_id, anchor_message_id, title, course_key,
+                 lesson_key, opened_by, created_at, last_activity_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            RETURNING *
+            """,
+            (chat_id, message_thread_id, anchor_message_id, title, course_key, lesson_key,
+             opened_by, to_epoch(now), to_epoch(now)),
+        )
+        return Thread.from_row(rows[0])
 
     async def thread(self, thread_id: int) -> Thread | None:
         """The thread with this id."""
@@ -293,8 +306,9 @@ class DiscussionRepository:
         now: datetime,
     ) -> bool:
         """Record a post (once per message) and the thread's activity; True if it was new."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+        greatest = self._db.dialect.greatest
+        async with self._db.transaction():
+            added = await self._db.execute(
                 """
                 INSERT INTO discussion_posts (thread_id, chat_id, message_id, user_id,
                     reply_to_message_id, text, language, created_at)
@@ -303,12 +317,11 @@ class DiscussionRepository:
                 """,
                 (thread_id, chat_id, message_id, user_id, reply_to_message_id, text, language,
                  to_epoch(now)),
-            )
-            added = cursor.rowcount == 1
-            await cursor.close()
+            ) == 1
             if added:
-                await conn.execute(
-                    "UPDATE discussion_threads SET last_activity_at = MAX(last_activity_at, ?)"
+                await self._db.write(
+                    "UPDATE discussion_threads SET"
+                    f" last_activity_at = {greatest('last_activity_at', '?')}"  # noqa: S608
                     " WHERE id = ?",
                     (to_epoch(now), thread_id),
                 )
@@ -424,15 +437,11 @@ class DiscussionRepository:
     # ------------------------------------------------------------ weekly ledger
     async def claim_week(self, chat_id: int, iso_week: str, now: datetime) -> bool:
         """Claim the group's weekly prompt for this ISO week; False if already claimed."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO discussion_weekly_prompts (chat_id, iso_week, claimed_at)"
-                " VALUES (?, ?, ?) ON CONFLICT (chat_id, iso_week) DO NOTHING",
-                (chat_id, iso_week, to_epoch(now)),
-            )
-            claimed = cursor.rowcount == 1
-            await cursor.close()
-        return claimed
+        return await self._db.execute(
+            "INSERT INTO discussion_weekly_prompts (chat_id, iso_week, claimed_at)"
+            " VALUES (?, ?, ?) ON CONFLICT (chat_id, iso_week) DO NOTHING",
+            (chat_id, iso_week, to_epoch(now)),
+        ) == 1
 
     async def mark_week(
         self, chat_id: int, iso_week: str, state: str, now: datetime, *,
@@ -440,7 +449,7 @@ class DiscussionRepository:
         lesson_key: str | None = None,
     ) -> None:
         """Record how the week's prompt ended: sent, failed or nothing to prompt."""
-        await self._db.execute(
+        await self._db.write(
             "UPDATE discussion_weekly_prompts SET state = ?, sent_at = ?, thread_id = ?,"
             " course_key = ?, lesson_key = ? WHERE chat_id = ? AND iso_week = ?",
             (state, to_epoch(now) if state == "sent" else None, thread_id, course_key,
@@ -501,15 +510,15 @@ class DiscussionRepository:
 
     async def member_groups(self, user_id: int) -> list[tuple[int, list[str]]]:
         """The groups of a member's active cohorts with their course keys, newest cohort first."""
+        courses = self._db.dialect.text_agg("course_key", " ")
         rows = await self._db.fetch_all(
-            """
+            f"""
             SELECT co.id, co.group_chat_id,
-                   (SELECT group_concat(course_key, ' ') FROM cohort_courses
-                    WHERE cohort_id = co.id) AS courses
+                   (SELECT {courses} FROM cohort_courses WHERE cohort_id = co.id) AS courses
             FROM cohort_members m JOIN cohorts co ON co.id = m.cohort_id
             WHERE m.user_id = ? AND co.archived = 0 AND co.group_chat_id IS NOT NULL
             ORDER BY co.id DESC
-            """,
+            """,  # noqa: S608 - dialect builders only
             (user_id,),
         )
         return [(r["group_chat_id"], (r["courses"] or "").split()) for r in rows]

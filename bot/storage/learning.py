@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import aiosqlite
-
-from bot.storage.db import Database, from_epoch, to_epoch
+from bot.storage.db import Database, Outcome, Pending, Row, epoch_of, from_epoch, to_epoch
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +36,14 @@ class LessonProgress:
         return self.completed_at is not None
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> LessonProgress:
+    def from_row(cls, row: Row) -> LessonProgress:
         """Build from a ``lesson_progress`` row."""
         return cls(
             course_key=row["course_key"],
             lesson_key=row["lesson_key"],
             furthest_card=row["furthest_card"],
             cards_done=bool(row["cards_done"]),
-            started_at=from_epoch(row["started_at"]),  # type: ignore[arg-type]
+            started_at=epoch_of(row["started_at"]),
             completed_at=from_epoch(row["completed_at"]),
             completed_on=row["completed_on"],
             minutes_credited=row["minutes_credited"],
@@ -78,7 +76,7 @@ class LearningRepository:
 
     async def set_current_course(self, user_id: int, course_key: str | None) -> None:
         """Make ``course_key`` the course /learn continues."""
-        await self._db.execute(
+        await self._db.write(
             "UPDATE users SET current_course = ? WHERE id = ?", (course_key, user_id)
         )
 
@@ -86,7 +84,7 @@ class LearningRepository:
         self, user_id: int, *, time: str | None = None, days: str | None = None
     ) -> None:
         """Change the nudge time ('HH:MM') and/or days ('daily' | 'weekdays')."""
-        await self._db.execute(
+        await self._db.write(
             "UPDATE users SET nudge_time = COALESCE(?, nudge_time),"
             " nudge_days = COALESCE(?, nudge_days) WHERE id = ?",
             (time, days, user_id),
@@ -121,30 +119,29 @@ class LearningRepository:
     async def see_card(
         self, user_id: int, course_key: str, lesson_key: str, card: int, last: bool,
         now: datetime,
-    ) -> LessonProgress:
+    ) -> None:
         """Record that card ``card`` was shown (``last``: it is the lesson's last card)."""
-        rows = await self._db.write_returning(
-            """
+        greatest = self._db.dialect.greatest
+        await self._db.write(
+            f"""
             INSERT INTO lesson_progress (user_id, course_key, lesson_key, furthest_card,
                                          cards_done, started_at)
             VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (user_id, course_key, lesson_key) DO UPDATE SET
-                furthest_card = MAX(furthest_card, excluded.furthest_card),
-                cards_done = MAX(cards_done, excluded.cards_done)
-            RETURNING *
-            """,
+                furthest_card = {greatest("lesson_progress.furthest_card",
+                                          "excluded.furthest_card")},
+                cards_done = {greatest("lesson_progress.cards_done", "excluded.cards_done")}
+            """,  # noqa: S608 - dialect builders only
             (user_id, course_key, lesson_key, card, int(last), to_epoch(now)),
         )
-        assert rows
-        return LessonProgress.from_row(rows[0])
 
     async def complete_lesson(
         self, user_id: int, course_key: str, lesson_key: str, minutes: int, now: datetime,
         local_day: date,
     ) -> bool:
         """Mark the lesson completed and credit its minutes, once; True if this call did it."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+        async with self._db.transaction():
+            done = await self._db.execute(
                 """
                 UPDATE lesson_progress
                    SET completed_at = ?, completed_on = ?, minutes_credited = ?
@@ -152,11 +149,9 @@ class LearningRepository:
                    AND completed_at IS NULL AND cards_done = 1
                 """,
                 (to_epoch(now), local_day.isoformat(), minutes, user_id, course_key, lesson_key),
-            )
-            done = cursor.rowcount == 1
-            await cursor.close()
+            ) == 1
             if done:
-                await _add_activity(conn, user_id, local_day, lessons=1)
+                await self._add_activity(user_id, local_day, lessons=1)
         return done
 
     async def minutes_between(self, user_id: int, first: date, last: date) -> int:
@@ -173,28 +168,23 @@ class LearningRepository:
     async def record_answer(
         self, user_id: int, course_key: str, lesson_key: str, question_key: str, *,
         chosen: int, correct: bool, source: str, now: datetime,
-    ) -> AnswerRecord:
+    ) -> Pending[AnswerRecord]:
         """Store an answer; a lesson answer is scored only if none was scored before."""
-        async with self._db.transaction() as conn:
-            first = False
-            if source == "lesson":
-                cursor = await conn.execute(
-                    "SELECT 1 FROM quiz_answers WHERE user_id = ? AND course_key = ?"
-                    " AND lesson_key = ? AND question_key = ? AND is_first = 1",
-                    (user_id, course_key, lesson_key, question_key),
-                )
-                first = await cursor.fetchone() is None
-                await cursor.close()
-            await conn.execute(
-                """
-                INSERT INTO quiz_answers (user_id, course_key, lesson_key, question_key, chosen,
-                                          correct, is_first, source, answered_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                (user_id, course_key, lesson_key, question_key, chosen, int(correct),
-                 int(first), source, to_epoch(now)),
-            )
-        return AnswerRecord(is_first=first)
+        return await self._db.later(
+            """
+            INSERT INTO quiz_answers (user_id, course_key, lesson_key, question_key, chosen,
+                                      correct, is_first, source, answered_at)
+            SELECT ?, ?, ?, ?, ?, ?,
+                   CASE WHEN ? = 'lesson' AND NOT EXISTS (
+                       SELECT 1 FROM quiz_answers WHERE user_id = ? AND course_key = ?
+                          AND lesson_key = ? AND question_key = ? AND is_first = 1)
+                   THEN 1 ELSE 0 END, ?, ?
+            RETURNING is_first
+            """,
+            (user_id, course_key, lesson_key, question_key, chosen, int(correct), source,
+             user_id, course_key, lesson_key, question_key, source, to_epoch(now)),
+            _answer_record,
+        )
 
     async def first_answers(
         self, user_id: int, course_key: str, lesson_key: str
@@ -221,8 +211,7 @@ class LearningRepository:
 
     async def add_review_activity(self, user_id: int, local_day: date) -> None:
         """Count a finished review item on ``local_day``."""
-        async with self._db.transaction() as conn:
-            await _add_activity(conn, user_id, local_day, reviews=1)
+        await self._add_activity(user_id, local_day, reviews=1)
 
     async def activity_days(self, user_id: int) -> list[date]:
         """The local dates on which the learner finished a lesson or a review, ascending."""
@@ -240,16 +229,18 @@ class LearningRepository:
         )
         return value is not None
 
+    async def _add_activity(self, user_id: int, local_day: date, *, lessons: int = 0,
+                            reviews: int = 0) -> None:
+        await self._db.write(
+            """
+            INSERT INTO activity_days (user_id, local_date, lessons, reviews) VALUES (?, ?, ?, ?)
+            ON CONFLICT (user_id, local_date) DO UPDATE SET
+                lessons = activity_days.lessons + excluded.lessons,
+                reviews = activity_days.reviews + excluded.reviews
+            """,
+            (user_id, local_day.isoformat(), lessons, reviews),
+        )
 
-async def _add_activity(
-    conn: aiosqlite.Connection, user_id: int, local_day: date, *, lessons: int = 0,
-    reviews: int = 0,
-) -> None:
-    await conn.execute(
-        """
-        INSERT INTO activity_days (user_id, local_date, lessons, reviews) VALUES (?, ?, ?, ?)
-        ON CONFLICT (user_id, local_date) DO UPDATE SET
-            lessons = lessons + excluded.lessons, reviews = reviews + excluded.reviews
-        """,
-        (user_id, local_day.isoformat(), lessons, reviews),
-    )
+
+def _answer_record(outcome: Outcome) -> AnswerRecord:
+    return AnswerRecord(is_first=bool(outcome.rows[0]["is_first"]))

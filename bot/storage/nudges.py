@@ -6,9 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import aiosqlite
-
-from bot.storage.db import Database, from_epoch, to_epoch
+from bot.storage.db import Database, Row, epoch_of, from_epoch, to_epoch
 
 _SELECT = """
 SELECT s.user_id, s.stopped, s.paused_until, s.ignored_streak, s.backoff_announced,
@@ -48,7 +46,7 @@ class ScheduleRow:
     name: str
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> ScheduleRow:
+    def from_row(cls, row: Row) -> ScheduleRow:
         """Build from a ``_SELECT`` row."""
         name = row["display_name"] or " ".join(
             p for p in (row["first_name"], row["last_name"]) if p
@@ -103,7 +101,7 @@ class LedgerEntry:
     sent_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> LedgerEntry:
+    def from_row(cls, row: Row) -> LedgerEntry:
         """Build from a ``nudge_ledger`` row."""
         return cls(
             id=row["id"],
@@ -113,8 +111,8 @@ class LedgerEntry:
             status=row["status"],
             reason=row["reason"],
             message_id=row["message_id"],
-            planned_at=from_epoch(row["planned_at"]),  # type: ignore[arg-type]
-            created_at=from_epoch(row["created_at"]),  # type: ignore[arg-type]
+            planned_at=epoch_of(row["planned_at"]),
+            created_at=epoch_of(row["created_at"]),
             sent_at=from_epoch(row["sent_at"]),
         )
 
@@ -146,16 +144,15 @@ class NudgeRepository:
         if not updates:
             return 0
         changed = 0
-        async with self._db.transaction() as conn:
+        async with self._db.transaction():
             for u in updates:
-                cursor = await conn.execute(
+                changed += await self._db.execute(
                     "UPDATE nudge_schedules SET next_due_at = ?, due_local_date = ?,"
                     " last_local_date = COALESCE(?, last_local_date), needs_plan = 0"
                     " WHERE user_id = ? AND plan_version = ?",
                     (_epoch(u.next_due_at), _iso(u.due_local_date), _iso(u.last_local_date),
                      u.user_id, u.plan_version),
                 )
-                changed += cursor.rowcount
         return changed
 
     async def due(self, now: datetime, limit: int) -> list[ScheduleRow]:
@@ -189,40 +186,38 @@ class NudgeRepository:
         """
         local_date = plan.last_local_date
         assert local_date is not None
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+        greatest = self._db.dialect.greatest
+        async with self._db.transaction():
+            advanced = await self._db.execute(
                 "UPDATE nudge_schedules SET next_due_at = ?, due_local_date = ?,"
                 " last_local_date = ?,"
                 " last_sent_date = CASE WHEN ? = 'nudge' THEN ? ELSE last_sent_date END,"
-                " ignored_streak = ignored_streak + (? = 'nudge'),"
-                " backoff_announced = MAX(backoff_announced, ?)"
+                " ignored_streak = ignored_streak + CASE WHEN ? = 'nudge' THEN 1 ELSE 0 END,"
+                f" backoff_announced = {greatest('backoff_announced', '?')}"  # noqa: S608
                 " WHERE user_id = ? AND plan_version = ? AND needs_plan = 0",
                 (_epoch(plan.next_due_at), _iso(plan.due_local_date), local_date.isoformat(),
                  kind, local_date.isoformat(), kind, int(announce_backoff), plan.user_id,
                  plan.plan_version),
             )
-            if cursor.rowcount == 0:
+            if advanced == 0:
                 return None
-            cursor = await conn.execute(
+            rows = await self._db.returning(
                 "INSERT INTO nudge_ledger (user_id, local_date, kind, status, planned_at,"
                 " created_at) VALUES (?, ?, ?, 'sending', ?, ?)"
                 " ON CONFLICT (user_id, local_date) DO NOTHING RETURNING id",
                 (plan.user_id, local_date.isoformat(), kind, to_epoch(planned_at),
                  to_epoch(now)),
             )
-            row = await cursor.fetchone()
-            await cursor.close()
-        return 0 if row is None else int(row[0])
+        return int(rows[0]["id"]) if rows else 0
 
     async def unclaim(self, ledger_id: int, before: ScheduleRow) -> bool:
         """Undo a claim whose request was never made: drop the 'sending' row and put the
         schedule back as it was in ``before`` (the nudge is due again)."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM nudge_ledger WHERE id = ? AND status = 'sending'", (ledger_id,))
-            if cursor.rowcount == 0:
+        async with self._db.transaction():
+            if not await self._db.execute(
+                    "DELETE FROM nudge_ledger WHERE id = ? AND status = 'sending'", (ledger_id,)):
                 return False
-            await conn.execute(
+            await self._db.write(
                 "UPDATE nudge_schedules SET next_due_at = ?, due_local_date = ?,"
                 " last_local_date = ?, last_sent_date = ?, ignored_streak = ?,"
                 " backoff_announced = ? WHERE user_id = ? AND plan_version = ?",
@@ -243,21 +238,27 @@ class NudgeRepository:
         reason: str | None = None,
     ) -> None:
         """Record the outcome of a claimed send."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE nudge_ledger SET status = ?, message_id = ?, reason = ?,"
-                " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
-                " WHERE id = ? AND status = 'sending' RETURNING user_id, kind",
-                (status, message_id, reason, status, to_epoch(now), ledger_id),
+        if status == "sent":
+            await self._db.write(
+                "UPDATE nudge_ledger SET status = 'sent', message_id = ?, reason = ?,"
+                " sent_at = ? WHERE id = ? AND status = 'sending'",
+                (message_id, reason, to_epoch(now), ledger_id),
             )
-            row = await cursor.fetchone()
-            await cursor.close()
-            if row is not None and status != "sent" and row["kind"] == "nudge":
+            return
+        greatest = self._db.dialect.greatest
+        async with self._db.transaction():
+            rows = await self._db.returning(
+                "UPDATE nudge_ledger SET status = ?, message_id = ?, reason = ?"
+                " WHERE id = ? AND status = 'sending' RETURNING user_id, kind",
+                (status, message_id, reason, ledger_id),
+            )
+            if rows and rows[0]["kind"] == "nudge":
                 # Not delivered, so it cannot have been ignored.
-                await conn.execute(
-                    "UPDATE nudge_schedules SET ignored_streak = MAX(0, ignored_streak - 1)"
+                await self._db.write(
+                    "UPDATE nudge_schedules SET"
+                    f" ignored_streak = {greatest('0', 'ignored_streak - 1')}"  # noqa: S608
                     " WHERE user_id = ?",
-                    (row["user_id"],),
+                    (rows[0]["user_id"],),
                 )
 
     async def record_skips(
@@ -267,8 +268,8 @@ class NudgeRepository:
         now: datetime,
     ) -> None:
         """Advance skipped schedules and write their ledger rows ('missed', 'skipped_learned')."""
-        async with self._db.transaction() as conn:
-            await conn.executemany(
+        async with self._db.transaction():
+            await self._db.execute_many(
                 "UPDATE nudge_schedules SET next_due_at = ?, due_local_date = ?,"
                 " last_local_date = COALESCE(?, last_local_date)"
                 " WHERE user_id = ? AND plan_version = ? AND needs_plan = 0",
@@ -278,7 +279,7 @@ class NudgeRepository:
                     for p in plans
                 ],
             )
-            await conn.executemany(
+            await self._db.execute_many(
                 "INSERT INTO nudge_ledger (user_id, local_date, status, reason, planned_at,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (user_id, local_date) DO NOTHING",

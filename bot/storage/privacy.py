@@ -1,6 +1,6 @@
 """Privacy storage: the schema as it is, one person's rows, erasure with anonymous totals.
 
-Table and column names in the SQL below come from SQLite's own catalogue and are checked
+Table and column names in the SQL below come from the engine's own catalogue and are checked
 against an identifier pattern before they are quoted; values are always parameters.
 """
 
@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-import aiosqlite
 
 from bot.storage.db import Database, to_epoch
 
@@ -54,16 +52,18 @@ _AGGREGATE = (
     " FROM quiz_answers WHERE user_id = ? AND is_first = 1"
     " GROUP BY course_key, lesson_key, question_key"
     " ON CONFLICT (course_key, lesson_key, question_key) DO UPDATE SET"
-    " answers = answers + excluded.answers, correct = correct + excluded.correct",
+    " answers = privacy_question_totals.answers + excluded.answers,"
+    " correct = privacy_question_totals.correct + excluded.correct",
     "INSERT INTO privacy_lesson_totals (course_key, lesson_key, completions, minutes)"
     " SELECT course_key, lesson_key, COUNT(*), SUM(minutes_credited) FROM lesson_progress"
     " WHERE user_id = ? AND completed_at IS NOT NULL GROUP BY course_key, lesson_key"
     " ON CONFLICT (course_key, lesson_key) DO UPDATE SET"
-    " completions = completions + excluded.completions, minutes = minutes + excluded.minutes",
+    " completions = privacy_lesson_totals.completions + excluded.completions,"
+    " minutes = privacy_lesson_totals.minutes + excluded.minutes",
     "INSERT INTO privacy_course_totals (course_key, certificates)"
     " SELECT course_key, COUNT(*) FROM certificates WHERE user_id = ? GROUP BY course_key"
     " ON CONFLICT (course_key) DO UPDATE SET"
-    " certificates = certificates + excluded.certificates",
+    " certificates = privacy_course_totals.certificates + excluded.certificates",
 )
 
 
@@ -75,17 +75,7 @@ class PrivacyRepository:
 
     async def schema(self) -> dict[str, list[str]]:
         """Every table of the database and its columns, in order."""
-        tables = await self._db.fetch_all(
-            "SELECT name FROM sqlite_master WHERE type = 'table'"
-            " AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        )
-        schema: dict[str, list[str]] = {}
-        for row in tables:
-            columns = await self._db.fetch_all(
-                "SELECT name FROM pragma_table_info(?) ORDER BY cid", (row["name"],)
-            )
-            schema[row["name"]] = [c["name"] for c in columns]
-        return schema
+        return await self._db.tables()
 
     async def rows_about(self, table: str, columns: Sequence[str],
                          person_id: int) -> list[dict[str, Any]]:
@@ -95,12 +85,12 @@ class PrivacyRepository:
             f"SELECT * FROM {_q(table)} WHERE {where}",  # noqa: S608 - checked identifiers
             tuple(person_id for _ in columns),
         )
-        return [dict(row) for row in rows]
+        return [_as_dict(row) for row in rows]
 
     async def dump(self) -> dict[str, list[dict[str, Any]]]:
         """Every row of every table (for tests and audits)."""
-        return {table: [dict(r) for r in await self._db.fetch_all(
-            f"SELECT * FROM {_q(table)}")]  # noqa: S608 - names from sqlite_master
+        return {table: [_as_dict(r) for r in await self._db.fetch_all(
+            f"SELECT * FROM {_q(table)}")]  # noqa: S608 - names from the catalogue
             for table in await self.schema()}
 
     async def erase(self, person_id: int, steps: Sequence[ColumnAction], *, reason: str,
@@ -110,11 +100,12 @@ class PrivacyRepository:
         Returns False (and changes nothing) when no ``users`` row exists for them.
         """
         month = now.strftime("%Y-%m")
-        async with self._db.transaction() as conn:
-            if not await _exists(conn, person_id):
+        async with self._db.transaction():
+            if await self._db.fetch_value(
+                    "SELECT 1 FROM users WHERE id = ?", (person_id,)) is None:
                 return False
             for sql in _AGGREGATE:
-                await conn.execute(sql, (person_id,))
+                await self._db.write(sql, (person_id,))
             for step in steps:
                 table, column = _q(step.table), _q(step.column)
                 if step.action == "delete":
@@ -125,10 +116,11 @@ class PrivacyRepository:
                     sql = f"UPDATE {table} SET {column} = 0 WHERE {column} = ?"  # noqa: S608
                 else:
                     raise ValueError(step.action)
-                await conn.execute(sql, (person_id,))
-            await conn.execute(
+                await self._db.write(sql, (person_id,))
+            await self._db.write(
                 "INSERT INTO privacy_erasures (month, reason, people) VALUES (?, ?, 1)"
-                " ON CONFLICT (month, reason) DO UPDATE SET people = people + 1",
+                " ON CONFLICT (month, reason) DO UPDATE SET"
+                " people = privacy_erasures.people + 1",
                 (month, reason),
             )
         return True
@@ -163,8 +155,6 @@ class PrivacyRepository:
                       int(certs or 0), {r["reason"]: int(r["n"]) for r in erasures})
 
 
-async def _exists(conn: aiosqlite.Connection, person_id: int) -> bool:
-    cursor = await conn.execute("SELECT 1 FROM users WHERE id = ?", (person_id,))
-    row = await cursor.fetchone()
-    await cursor.close()
-    return row is not None
+def _as_dict(row: Any) -> dict[str, Any]:
+    # An sqlite3.Row iterates over its values, not its keys.
+    return {key: row[key] for key in row.keys()}  # noqa: SIM118

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from bot.storage.db import Database, from_epoch, to_epoch
+from bot.storage.db import Database, Row, epoch_of, from_epoch, to_epoch
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +23,7 @@ class ReviewItem:
     due_at: datetime
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> ReviewItem:
+    def from_row(cls, row: Row) -> ReviewItem:
         """Build from a ``review_items`` row."""
         return cls(
             user_id=row["user_id"],
@@ -36,7 +34,7 @@ class ReviewItem:
             interval_days=row["interval_days"],
             ease=row["ease"],
             lapses=row["lapses"],
-            due_at=from_epoch(row["due_at"]),  # type: ignore[arg-type]
+            due_at=epoch_of(row["due_at"]),
         )
 
 
@@ -63,7 +61,7 @@ class ReviewRepository:
         now: datetime, reviewed: bool,
     ) -> None:
         """Insert or replace an item's scheduling state."""
-        await self._db.execute(
+        await self._db.write(
             """
             INSERT INTO review_items (user_id, course_key, lesson_key, question_key, repetitions,
                                       interval_days, ease, lapses, due_at, created_at,
@@ -72,20 +70,41 @@ class ReviewRepository:
             ON CONFLICT (user_id, course_key, lesson_key, question_key) DO UPDATE SET
                 repetitions = excluded.repetitions, interval_days = excluded.interval_days,
                 ease = excluded.ease, lapses = excluded.lapses, due_at = excluded.due_at,
-                last_reviewed_at = COALESCE(excluded.last_reviewed_at, last_reviewed_at)
+                last_reviewed_at = COALESCE(excluded.last_reviewed_at,
+                                            review_items.last_reviewed_at)
             """,
             (user_id, course_key, lesson_key, question_key, repetitions, interval_days, ease,
              lapses, to_epoch(due_at), to_epoch(now), to_epoch(now) if reviewed else None),
         )
 
-    async def due(self, user_id: int, now: datetime, limit: int = 20) -> list[ReviewItem]:
-        """Items due at ``now``, oldest due first."""
+    async def start(
+        self, user_id: int, course_key: str, lesson_key: str, question_key: str, *,
+        repetitions: int, interval_days: int, ease: float, lapses: int, due_at: datetime,
+        now: datetime,
+    ) -> None:
+        """Put a question into the queue unless it is there already (a first answer does)."""
+        await self._db.write(
+            """
+            INSERT INTO review_items (user_id, course_key, lesson_key, question_key, repetitions,
+                                      interval_days, ease, lapses, due_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (user_id, course_key, lesson_key, question_key) DO NOTHING
+            """,
+            (user_id, course_key, lesson_key, question_key, repetitions, interval_days, ease,
+             lapses, to_epoch(due_at), to_epoch(now)),
+        )
+
+    async def due(self, user_id: int, now: datetime,
+                  limit: int = 20) -> tuple[list[ReviewItem], int]:
+        """Items due at ``now``, oldest due first, and how many are due in all."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM review_items WHERE user_id = ? AND due_at <= ?"
-            " ORDER BY due_at, created_at, rowid LIMIT ?",
+            "SELECT *, COUNT(*) OVER () AS due_total FROM review_items"
+            " WHERE user_id = ? AND due_at <= ?"
+            " ORDER BY due_at, created_at, course_key, lesson_key, question_key LIMIT ?",
             (user_id, to_epoch(now), limit),
         )
-        return [ReviewItem.from_row(r) for r in rows]
+        total = int(rows[0]["due_total"]) if rows else 0
+        return [ReviewItem.from_row(r) for r in rows], total
 
     async def count_due(self, user_id: int, now: datetime) -> int:
         """How many items are due at ``now``."""
@@ -107,7 +126,7 @@ class ReviewRepository:
         self, user_id: int, course_key: str, lesson_key: str, question_key: str
     ) -> None:
         """Drop an item (its question no longer exists)."""
-        await self._db.execute(
+        await self._db.write(
             "DELETE FROM review_items WHERE user_id = ? AND course_key = ? AND lesson_key = ?"
             " AND question_key = ?",
             (user_id, course_key, lesson_key, question_key),

@@ -1,13 +1,22 @@
-"""Interactive learning sessions: what a lesson, quiz or review message currently shows."""
+"""Interactive learning sessions: what a lesson, quiz or review message currently shows.
+
+A session belongs to the message that shows it: a button press names the message it was
+pressed on, so the press finds its session by (chat, message) and its callback data only says
+which position it was pressed at. A session is written once its message exists, in the same
+unit of work as the progress it records.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
+from bot.storage.db import Database, Row, to_epoch
 
-from bot.storage.db import Database, to_epoch
+_OPEN_ON_MESSAGE = (
+    "SELECT * FROM learning_sessions WHERE chat_id = ? AND message_id = ? AND closed = 0"
+    " ORDER BY id DESC LIMIT 1"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +38,7 @@ class Session:
     closed: bool
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Session:
+    def from_row(cls, row: Row) -> Session:
         """Build from a ``learning_sessions`` row."""
         return cls(
             id=row["id"],
@@ -67,21 +76,25 @@ class SessionRepository:
         self._db = db
 
     async def create(
-        self, user_id: int, kind: str, course_key: str, lesson_key: str, *, now: datetime,
-        position: int = 0, question_key: str | None = None, parent_id: int | None = None,
-    ) -> Session:
-        """Open a new session."""
-        rows = await self._db.write_returning(
+        self, user_id: int, kind: str, course_key: str, lesson_key: str, *, chat_id: int,
+        message_id: int, now: datetime, position: int = 0, question_key: str | None = None,
+        parent_id: int | None = None,
+    ) -> None:
+        """Open a session on the message that shows it."""
+        await self._db.write(
             """
             INSERT INTO learning_sessions (user_id, kind, course_key, lesson_key,
-                question_key, position, parent_id, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
+                question_key, position, parent_id, chat_id, message_id, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (user_id, kind, course_key, lesson_key, question_key, position, parent_id,
-             to_epoch(now), to_epoch(now)),
+             chat_id, message_id, to_epoch(now), to_epoch(now)),
         )
-        assert rows
-        return Session.from_row(rows[0])
+
+    async def on_message(self, chat_id: int, message_id: int) -> Session | None:
+        """The open session a message shows, if any."""
+        row = await self._db.fetch_one(_OPEN_ON_MESSAGE, (chat_id, message_id))
+        return None if row is None else Session.from_row(row)
 
     async def get(self, session_id: int) -> Session | None:
         """A session by id."""
@@ -90,58 +103,54 @@ class SessionRepository:
         )
         return None if row is None else Session.from_row(row)
 
-    async def child(self, parent_id: int) -> Session | None:
-        """The latest quiz session started from a lesson session."""
-        row = await self._db.fetch_one(
-            "SELECT * FROM learning_sessions WHERE parent_id = ? ORDER BY id DESC LIMIT 1",
+    async def has_open_child(self, parent_id: int) -> bool:
+        """True while a quiz started from this lesson session is still open."""
+        value = await self._db.fetch_value(
+            "SELECT 1 FROM learning_sessions WHERE parent_id = ? AND closed = 0 LIMIT 1",
             (parent_id,),
         )
-        return None if row is None else Session.from_row(row)
+        return value is not None
 
-    async def attach(self, session_id: int, chat_id: int, message_id: int) -> None:
-        """Remember the message that shows the session."""
-        await self._db.execute(
-            "UPDATE learning_sessions SET chat_id = ?, message_id = ? WHERE id = ?",
-            (chat_id, message_id, session_id),
+    async def move_to(self, session_id: int, expected: int, to: int, now: datetime) -> None:
+        """Move the position from ``expected`` to ``to`` (and clear ``answered``).
+
+        Compare-and-set: nothing changes if the session moved meanwhile (a chat's updates are
+        handled one at a time, so the caller's read is normally still true).
+        """
+        await self._db.write(
+            "UPDATE learning_sessions SET position = ?, answered = 0, updated_at = ?"
+            " WHERE id = ? AND position = ? AND closed = 0",
+            (to, to_epoch(now), session_id, expected),
         )
 
-    async def advance(
-        self, session_id: int, expected: int, *, answered: bool | None = None,
-        to: int | None = None, now: datetime,
-    ) -> bool:
-        """Compare-and-set on the position: True only if the session was at ``expected``.
+    async def mark_answered(self, session_id: int, position: int, *, correct: bool,
+                            close: bool, now: datetime) -> None:
+        """The question at ``position`` was answered (once); count it if right; maybe close."""
+        await self._db.write(
+            "UPDATE learning_sessions SET answered = 1, correct = correct + ?, closed = ?,"
+            " updated_at = ? WHERE id = ? AND position = ? AND answered = 0 AND closed = 0",
+            (int(correct), int(close), to_epoch(now), session_id, position),
+        )
 
-        ``to`` moves the position (and clears ``answered``); ``answered`` marks the question at
-        the current position answered — but only if it was not answered yet.
-        """
-        if to is not None:
-            sql = ("UPDATE learning_sessions SET position = ?, answered = 0, updated_at = ?"
-                   " WHERE id = ? AND position = ? AND closed = 0")
-            params: tuple[object, ...] = (to, to_epoch(now), session_id, expected)
-        elif answered:
-            sql = ("UPDATE learning_sessions SET answered = 1, updated_at = ?"
-                   " WHERE id = ? AND position = ? AND answered = 0 AND closed = 0")
-            params = (to_epoch(now), session_id, expected)
-        else:
-            raise ValueError("nothing to change")
-        return await self._db.execute(sql, params) == 1
-
-    async def add_correct(self, session_id: int) -> None:
-        """Count one right answer in the session."""
-        await self._db.execute(
-            "UPDATE learning_sessions SET correct = correct + 1 WHERE id = ?", (session_id,)
+    async def rebind(self, session_id: int, chat_id: int, message_id: int,
+                     now: datetime) -> None:
+        """The session is shown by another message now (a quiz's next poll)."""
+        await self._db.write(
+            "UPDATE learning_sessions SET chat_id = ?, message_id = ?, updated_at = ?"
+            " WHERE id = ?",
+            (chat_id, message_id, to_epoch(now), session_id),
         )
 
     async def close(self, session_id: int, now: datetime) -> None:
         """Mark a session finished: its buttons no longer do anything."""
-        await self._db.execute(
+        await self._db.write(
             "UPDATE learning_sessions SET closed = 1, updated_at = ? WHERE id = ?",
             (to_epoch(now), session_id),
         )
 
     async def close_open(self, user_id: int, kind: str, now: datetime) -> None:
         """Close the learner's open sessions of one kind (a new one supersedes them)."""
-        await self._db.execute(
+        await self._db.write(
             "UPDATE learning_sessions SET closed = 1, updated_at = ?"
             " WHERE user_id = ? AND kind = ? AND closed = 0",
             (to_epoch(now), user_id, kind),
@@ -149,13 +158,15 @@ class SessionRepository:
 
     # ------------------------------------------------------------------ native polls
 
-    async def add_poll(self, ref: PollRef, now: datetime) -> None:
-        """Remember which question a sent poll asks."""
-        await self._db.execute(
+    async def add_poll(self, poll_id: str, user_id: int, position: int, chat_id: int,
+                       message_id: int, now: datetime) -> None:
+        """Remember which question a sent poll asks (its session is the poll's message's)."""
+        await self._db.write(
             "INSERT INTO quiz_polls (poll_id, session_id, user_id, position, chat_id,"
-            " message_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (ref.poll_id, ref.session_id, ref.user_id, ref.position, ref.chat_id,
-             ref.message_id, to_epoch(now)),
+            " message_id, created_at)"
+            " SELECT ?, id, ?, ?, chat_id, message_id, ? FROM learning_sessions"
+            " WHERE chat_id = ? AND message_id = ? AND closed = 0",
+            (poll_id, user_id, position, to_epoch(now), chat_id, message_id),
         )
 
     async def poll(self, poll_id: str) -> PollRef | None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from bot.storage.db import Database, from_epoch, to_epoch
+from bot.storage.db import Database, Row, epoch_of, to_epoch
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +22,7 @@ class Cohort:
     members: int = 0
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Cohort:
+    def from_row(cls, row: Row) -> Cohort:
         """Build from a ``cohorts`` row (with an optional ``members`` count column)."""
         keys = row.keys()
         return cls(
@@ -34,7 +32,7 @@ class Cohort:
             created_by=row["created_by"],
             archived=bool(row["archived"]),
             group_chat_id=row["group_chat_id"],
-            created_at=from_epoch(row["created_at"]),  # type: ignore[arg-type]
+            created_at=epoch_of(row["created_at"]),
             members=int(row["members"]) if "members" in keys else 0,
         )
 
@@ -105,44 +103,38 @@ class TrainingRepository:
 
     async def add_invite(self, code: str, created_by: int, now: datetime) -> None:
         """Store a fresh one-time trainer invite."""
-        await self._db.execute(
+        await self._db.write(
             "INSERT INTO trainer_invites (code, created_by, created_at) VALUES (?, ?, ?)",
             (code, created_by, to_epoch(now)),
         )
 
     async def redeem_invite(self, code: str, user_id: int, now: datetime) -> int | None:
         """Consume an unused invite and grant the trainer role; the inviter's id, else None."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+        async with self._db.transaction():
+            rows = await self._db.returning(
                 "UPDATE trainer_invites SET used_by = ?, used_at = ?"
                 " WHERE code = ? AND used_by IS NULL RETURNING created_by",
                 (user_id, to_epoch(now), code),
             )
-            row = await cursor.fetchone()
-            await cursor.close()
-            if row is None:
+            if not rows:
                 return None
-            await conn.execute(
+            await self._db.write(
                 "INSERT INTO roles (user_id, role, granted_by, granted_at)"
                 " VALUES (?, 'trainer', ?, ?) ON CONFLICT (user_id) DO NOTHING",
-                (user_id, row["created_by"], to_epoch(now)),
+                (user_id, rows[0]["created_by"], to_epoch(now)),
             )
-        return int(row["created_by"])
+        return int(rows[0]["created_by"])
 
     # ------------------------------------------------------------------ cohorts
 
     async def create_cohort(self, name: str, code: str, created_by: int, now: datetime) -> Cohort:
-        """Insert a cohort (IntegrityError on a code collision, so the caller draws again)."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO cohorts (name, invite_code, created_by, created_at)"
-                " VALUES (?, ?, ?, ?) RETURNING *",
-                (name, code, created_by, to_epoch(now)),
-            )
-            row = await cursor.fetchone()
-            await cursor.close()
-        assert row is not None
-        return Cohort.from_row(row)
+        """Insert a cohort (``Conflict`` on a code collision, so the caller draws again)."""
+        rows = await self._db.returning(
+            "INSERT INTO cohorts (name, invite_code, created_by, created_at)"
+            " VALUES (?, ?, ?, ?) RETURNING *",
+            (name, code, created_by, to_epoch(now)),
+        )
+        return Cohort.from_row(rows[0])
 
     async def cohort(self, cohort_id: int) -> Cohort | None:
         """One cohort with its member count."""
@@ -184,15 +176,14 @@ class TrainingRepository:
 
     async def link_group(self, cohort_id: int, chat_id: int | None) -> bool:
         """Link the cohort to a group chat (None unlinks); a group serves one cohort."""
-        async with self._db.transaction() as conn:
+        async with self._db.transaction():
             if chat_id is not None:
-                await conn.execute(
+                await self._db.write(
                     "UPDATE cohorts SET group_chat_id = NULL WHERE group_chat_id = ?", (chat_id,)
                 )
-            cursor = await conn.execute(
+            return await self._db.execute(
                 "UPDATE cohorts SET group_chat_id = ? WHERE id = ?", (chat_id, cohort_id)
-            )
-            return cursor.rowcount == 1
+            ) == 1
 
     async def cohort_for_group(self, chat_id: int) -> Cohort | None:
         """The cohort linked to a group chat."""
@@ -212,14 +203,13 @@ class TrainingRepository:
 
     async def toggle_course(self, cohort_id: int, course_key: str) -> bool:
         """Assign the course if it was not, else unassign it; True when now assigned."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+        async with self._db.transaction():
+            if await self._db.execute(
                 "DELETE FROM cohort_courses WHERE cohort_id = ? AND course_key = ?",
                 (cohort_id, course_key),
-            )
-            if cursor.rowcount:
+            ):
                 return False
-            await conn.execute(
+            await self._db.write(
                 "INSERT INTO cohort_courses (cohort_id, course_key) VALUES (?, ?)",
                 (cohort_id, course_key),
             )
@@ -227,7 +217,7 @@ class TrainingRepository:
 
     async def set_deadline(self, cohort_id: int, course_key: str, deadline: str | None) -> None:
         """Assign the course (if needed) with this deadline (None removes the deadline)."""
-        await self._db.execute(
+        await self._db.write(
             "INSERT INTO cohort_courses (cohort_id, course_key, deadline) VALUES (?, ?, ?)"
             " ON CONFLICT (cohort_id, course_key) DO UPDATE SET deadline = excluded.deadline",
             (cohort_id, course_key, deadline),
@@ -249,12 +239,11 @@ class TrainingRepository:
             "SELECT u.id, COALESCE(u.display_name, TRIM(u.first_name || ' ' ||"
             " COALESCE(u.last_name, ''))) AS name, u.unit, u.is_active, m.joined_at"
             " FROM cohort_members m JOIN users u ON u.id = m.user_id WHERE m.cohort_id = ?"
-            " ORDER BY name COLLATE NOCASE, u.id LIMIT ? OFFSET ?",
+            f" ORDER BY {self._db.dialect.nocase('name')}, u.id LIMIT ? OFFSET ?",  # noqa: S608
             (cohort_id, limit, offset),
         )
         return [
-            Member(r["id"], r["name"], r["unit"], from_epoch(r["joined_at"]),  # type: ignore[arg-type]
-                   bool(r["is_active"]))
+            Member(r["id"], r["name"], r["unit"], epoch_of(r["joined_at"]), bool(r["is_active"]))
             for r in rows
         ]
 
@@ -271,7 +260,7 @@ class TrainingRepository:
 
     async def set_prompt(self, user_id: int, kind: str, ref: str, now: datetime) -> None:
         """Remember what the trainer's next message answers (replacing any earlier question)."""
-        await self._db.execute(
+        await self._db.write(
             "INSERT INTO trainer_prompts (user_id, kind, ref, created_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET kind = excluded.kind, ref = excluded.ref,"
             " created_at = excluded.created_at",
@@ -287,9 +276,4 @@ class TrainingRepository:
 
     async def clear_prompt(self, user_id: int) -> None:
         """Forget the open question."""
-        await self._db.execute("DELETE FROM trainer_prompts WHERE user_id = ?", (user_id,))
-
-    async def prompted_users(self) -> list[int]:
-        """Every trainer with an open question (to rebuild the in-memory filter at start)."""
-        rows = await self._db.fetch_all("SELECT user_id FROM trainer_prompts")
-        return [int(r["user_id"]) for r in rows]
+        await self._db.write("DELETE FROM trainer_prompts WHERE user_id = ?", (user_id,))

@@ -7,7 +7,6 @@ index range scans, not a query per learner.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -47,7 +46,7 @@ class CohortStatsRepository:
             "SELECT u.id, COALESCE(u.display_name, TRIM(u.first_name || ' ' ||"
             " COALESCE(u.last_name, ''))) AS name, u.unit, u.is_active"
             " FROM cohort_members m JOIN users u ON u.id = m.user_id WHERE m.cohort_id = ?"
-            " ORDER BY name COLLATE NOCASE, u.id",
+            f" ORDER BY {self._db.dialect.nocase('name')}, u.id",  # noqa: S608
             (cohort_id,),
         )
         return [MemberRow(r["id"], r["name"], r["unit"], bool(r["is_active"])) for r in rows]
@@ -56,12 +55,12 @@ class CohortStatsRepository:
         self, cohort_id: int, lessons: Iterable[tuple[str, str]]
     ) -> list[tuple[int, str, int]]:
         """(user, course, completed lessons) counting only the given (course, lesson) keys."""
-        keys = json.dumps([f"{course}/{lesson}" for course, lesson in lessons])
+        keys = self._db.list_param([f"{course}/{lesson}" for course, lesson in lessons])
+        wanted = self._db.dialect.in_list("lp.course_key || '/' || lp.lesson_key")
         rows = await self._db.fetch_all(
             "SELECT lp.user_id, lp.course_key, COUNT(*) AS n"
             " FROM cohort_members m JOIN lesson_progress lp ON lp.user_id = m.user_id"
-            " WHERE m.cohort_id = ? AND lp.completed_at IS NOT NULL"
-            " AND lp.course_key || '/' || lp.lesson_key IN (SELECT value FROM json_each(?))"
+            f" WHERE m.cohort_id = ? AND lp.completed_at IS NOT NULL AND {wanted}"  # noqa: S608
             " GROUP BY lp.user_id, lp.course_key",
             (cohort_id, keys),
         )
@@ -112,7 +111,7 @@ class CohortStatsRepository:
     async def weekly_active(self, cohort_id: int, first_monday: str) -> dict[int, int]:
         """Active members per week (0 = the week starting ``first_monday``)."""
         rows = await self._db.fetch_all(
-            "SELECT CAST((julianday(a.local_date) - julianday(?)) / 7 AS INTEGER) AS week,"
+            f"SELECT {self._db.dialect.days_between('a.local_date', '?')} / 7 AS week,"  # noqa: S608
             " COUNT(DISTINCT a.user_id) AS n"
             " FROM cohort_members m JOIN activity_days a ON a.user_id = m.user_id"
             " WHERE m.cohort_id = ? AND a.local_date >= ? GROUP BY week",

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
-from bot.storage.db import Database, from_epoch, to_epoch
+from bot.storage.db import Database, Row, epoch_of, from_epoch, to_epoch
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +28,9 @@ class User:
     is_active: bool
     created_at: datetime
     last_seen_at: datetime
+    current_course: str | None = None
+    nudge_time: str | None = None
+    nudge_days: str = "daily"
 
     @property
     def full_name(self) -> str:
@@ -47,7 +48,7 @@ class User:
         return self.onboarded_at is not None
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> User:
+    def from_row(cls, row: Row) -> User:
         """Build from a ``users`` row."""
         return cls(
             id=row["id"],
@@ -63,8 +64,11 @@ class User:
             onboarding_step=row["onboarding_step"],
             onboarded_at=from_epoch(row["onboarded_at"]),
             is_active=bool(row["is_active"]),
-            created_at=from_epoch(row["created_at"]),  # type: ignore[arg-type]
-            last_seen_at=from_epoch(row["last_seen_at"]),  # type: ignore[arg-type]
+            created_at=epoch_of(row["created_at"]),
+            last_seen_at=epoch_of(row["last_seen_at"]),
+            current_course=row["current_course"],
+            nudge_time=row["nudge_time"],
+            nudge_days=row["nudge_days"] or "daily",
         )
 
 
@@ -80,7 +84,7 @@ class Chat:
     bot_status: str | None
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Chat:
+    def from_row(cls, row: Row) -> Chat:
         """Build from a ``chats`` row."""
         return cls(
             id=row["id"],
@@ -120,7 +124,7 @@ class UserRepository:
 
         A user who writes to the bot can be reached again, so this also re-activates them.
         """
-        rows = await self._db.write_returning(
+        rows = await self._db.returning(
             """
             INSERT INTO users (id, first_name, last_name, username, telegram_language,
                                timezone, created_at, last_seen_at)
@@ -153,7 +157,7 @@ class UserRepository:
         if not fields:
             return await self.get(user_id)
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        rows = await self._db.write_returning(
+        rows = await self._db.returning(
             f"UPDATE users SET {assignments} WHERE id = ? RETURNING *",  # noqa: S608
             (*fields.values(), user_id),
         )
@@ -161,7 +165,7 @@ class UserRepository:
 
     async def mark_onboarded(self, user_id: int, now: datetime) -> None:
         """Finish onboarding."""
-        await self._db.execute(
+        await self._db.write(
             "UPDATE users SET onboarding_step = NULL, onboarded_at = COALESCE(onboarded_at, ?)"
             " WHERE id = ?",
             (to_epoch(now), user_id),
@@ -169,7 +173,7 @@ class UserRepository:
 
     async def set_active(self, user_id: int, active: bool) -> None:
         """Mark a user reachable (or not, after they blocked the bot)."""
-        await self._db.execute(
+        await self._db.write(
             "UPDATE users SET is_active = ? WHERE id = ?", (int(active), user_id)
         )
 
@@ -188,22 +192,18 @@ class ChatRepository:
         self, *, chat_id: int, type_: str, title: str | None, is_forum: bool, now: datetime
     ) -> Chat:
         """Record a chat (creating it on first sight) and return it."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                """
-                INSERT INTO chats (id, type, title, is_forum, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET
-                    type = excluded.type, title = excluded.title,
-                    is_forum = excluded.is_forum, updated_at = excluded.updated_at
-                RETURNING *
-                """,
-                (chat_id, type_, title, int(is_forum), to_epoch(now), to_epoch(now)),
-            )
-            row = await cursor.fetchone()
-            await cursor.close()
-        assert row is not None
-        return Chat.from_row(row)
+        rows = await self._db.returning(
+            """
+            INSERT INTO chats (id, type, title, is_forum, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET
+                type = excluded.type, title = excluded.title,
+                is_forum = excluded.is_forum, updated_at = excluded.updated_at
+            RETURNING *
+            """,
+            (chat_id, type_, title, int(is_forum), to_epoch(now), to_epoch(now)),
+        )
+        return Chat.from_row(rows[0])
 
     async def get(self, chat_id: int) -> Chat | None:
         """The chat with this id, if known."""
@@ -212,11 +212,11 @@ class ChatRepository:
 
     async def set_bot_status(self, chat_id: int, status: str, now: datetime) -> None:
         """Remember the bot's membership status in a chat."""
-        await self._db.execute(
+        await self._db.write(
             "UPDATE chats SET bot_status = ?, updated_at = ? WHERE id = ?",
             (status, to_epoch(now), chat_id),
         )
 
     async def set_language(self, chat_id: int, language: str) -> None:
         """Set a group's language."""
-        await self._db.execute("UPDATE chats SET language = ? WHERE id = ?", (language, chat_id))
+        await self._db.write("UPDATE chats SET language = ? WHERE id = ?", (language, chat_id))

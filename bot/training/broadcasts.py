@@ -18,10 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.buttons import data
 from bot.clock import Clock
-from bot.delivery.attempt import send_claimed
-from bot.delivery.models import DeliveryResult
+from bot.content.catalogue import CatalogueHolder
+from bot.content.render import render_markdown
+from bot.delivery.models import Button, Media, OutgoingMessage, Sender
 from bot.delivery.workers import run_pool
+from bot.i18n import SafeHtml, choose_language, t
 from bot.storage.broadcasts import Broadcast, BroadcastRepository, Recipient
 
 logger = logging.getLogger(__name__)
@@ -29,8 +32,6 @@ logger = logging.getLogger(__name__)
 AUDIENCES = ("everyone", "cohort", "group")
 CONTENT_KINDS = ("text", "lesson", "photo", "document")
 MORNING_HOUR = 7
-
-SendOne = Callable[[Broadcast, Recipient], Awaitable[DeliveryResult]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +74,14 @@ class BroadcastService:
     """Compose, enqueue, run, cancel and recover broadcasts (no telegram here)."""
 
     def __init__(
-        self, repo: BroadcastRepository, clock: Clock, *, workers: int = 8,
-        batch: int = 200, progress_every: float = 3.0,
-        monotonic: Callable[[], float] = time.monotonic,
+        self, repo: BroadcastRepository, clock: Clock, sender: Sender,
+        catalogue: CatalogueHolder, *, workers: int = 8, batch: int = 200,
+        progress_every: float = 3.0, monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.repo = repo
+        self._repo = repo
         self._clock = clock
+        self._sender = sender
+        self._catalogue = catalogue
         self._workers = workers
         self._batch = batch
         self._progress_every = progress_every
@@ -86,66 +89,105 @@ class BroadcastService:
         self._cancelled: set[int] = set()
         self._running: set[int] = set()
 
+    # ------------------------------------------------------------------ reading
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        """One broadcast, in whatever state."""
+        return await self._repo.get(broadcast_id)
+
+    def message_for(self, broadcast: Broadcast, recipient: Recipient) -> OutgoingMessage:
+        """The message one recipient gets (a lesson is rendered in the learner's language)."""
+        chat_id = recipient.chat_id
+        if broadcast.content_kind in ("photo", "document"):
+            return OutgoingMessage(chat_id=chat_id, text=broadcast.text or "", kind="broadcast",
+                                   media=Media(broadcast.content_kind,  # type: ignore[arg-type]
+                                               broadcast.file_id or ""))
+        if broadcast.content_kind != "lesson":
+            return OutgoingMessage(chat_id=chat_id, text=broadcast.text or "", kind="broadcast")
+        lang = (choose_language(recipient.language, recipient.telegram_language)
+                if recipient.user_id is not None else broadcast.lang)
+        course = self._catalogue.course(broadcast.course_key or "")
+        lesson = self._catalogue.lesson(broadcast.course_key or "", broadcast.lesson_key or "")
+        if course is None or lesson is None:  # removed by an upload since: the hint only
+            return OutgoingMessage(chat_id=chat_id, text=t(lang, "broadcast.lesson_hint"),
+                                   kind="broadcast")
+        text = t(lang, "broadcast.lesson_message", title=lesson.title.get(lang),
+                 course=course.title.get(lang),
+                 card=SafeHtml(render_markdown(lesson.cards[0].get(lang))))
+        if recipient.user_id is None:
+            # In a group the learner buttons do not apply; point at the private chat instead.
+            return OutgoingMessage(chat_id=chat_id, kind="broadcast",
+                                   text=text + "\n\n" + t(lang, "broadcast.lesson_hint"))
+        return OutgoingMessage(
+            chat_id=chat_id, text=text, kind="broadcast",
+            buttons=((Button(t(lang, "broadcast.btn_open_lesson"),
+                             data("crs", "open", course.key)),),),
+        )
+
     # ------------------------------------------------------------------ composing
 
     async def new_draft(self, trainer_id: int, lang: str) -> Broadcast:
         """Start composing (an earlier unfinished draft of this trainer is dropped)."""
-        return await self.repo.new_draft(trainer_id, lang, self._clock.now())
+        return await self._repo.new_draft(trainer_id, lang, self._clock.now())
 
     async def draft(self, broadcast_id: int, trainer_id: int) -> Broadcast | None:
         """The broadcast if it is still a draft of this trainer."""
-        found = await self.repo.get(broadcast_id)
+        found = await self._repo.get(broadcast_id)
         if found is None or found.state != "draft" or found.created_by != trainer_id:
             return None
         return found
 
     async def set_text(self, broadcast_id: int, html_text: str) -> bool:
         """The content is a text (Telegram HTML)."""
-        return await self.repo.set_content(broadcast_id, "text", text=html_text)
+        return await self._repo.set_content(broadcast_id, "text", text=html_text)
 
     async def set_file(self, broadcast_id: int, kind: str, file_id: str,
                        caption_html: str | None) -> bool:
         """The content is a photo or a document the trainer sent, with its caption."""
         if kind not in ("photo", "document"):
             raise ValueError(kind)
-        return await self.repo.set_content(broadcast_id, kind, text=caption_html,
+        return await self._repo.set_content(broadcast_id, kind, text=caption_html,
                                            file_id=file_id)
 
     async def set_lesson(self, broadcast_id: int, course_key: str, lesson_key: str) -> bool:
         """The content is a lesson from the catalogue."""
-        return await self.repo.set_content(broadcast_id, "lesson", course_key=course_key,
+        return await self._repo.set_content(broadcast_id, "lesson", course_key=course_key,
                                            lesson_key=lesson_key)
 
     async def set_audience(self, broadcast_id: int, kind: str, ref: int | None) -> int | None:
         """Choose the audience; the recipient count now, or None if not a draft any more."""
         if kind not in AUDIENCES:
             raise ValueError(kind)
-        if not await self.repo.set_audience(broadcast_id, kind, ref):
+        if not await self._repo.set_audience(broadcast_id, kind, ref):
             return None
-        return await self.repo.audience_size(kind, ref)
+        return await self._repo.audience_size(kind, ref)
 
     async def confirm(self, broadcast_id: int, *, at: datetime | None, progress_chat_id: int,
                       progress_message_id: int | None) -> int | None:
         """Freeze the recipients and send now (``at`` None) or later; their number."""
         if at is not None and at <= self._clock.now():
             at = None
-        return await self.repo.enqueue(
+        return await self._repo.enqueue(
             broadcast_id, scheduled_at=at, progress_chat_id=progress_chat_id,
             progress_message_id=progress_message_id, now=self._clock.now(),
         )
 
     async def cancel(self, broadcast_id: int) -> bool:
         """Stop a broadcast: no further sends; pending rows become cancelled."""
-        changed = await self.repo.cancel(broadcast_id, self._clock.now())
+        changed = await self._repo.cancel(broadcast_id, self._clock.now())
         if changed:
             self._cancelled.add(broadcast_id)
         return changed
 
     # ------------------------------------------------------------------ running
 
+    async def mark_uncertain_reported(self, broadcast_id: int) -> None:
+        """The trainer was told about the sends a crash left uncertain."""
+        await self._repo.mark_uncertain_reported(broadcast_id)
+
     async def recover(self) -> dict[int, int]:
         """At start, before any send: rows left 'sending' become 'uncertain' (per broadcast)."""
-        counted = await self.repo.recover_interrupted(self._clock.now())
+        counted = await self._repo.recover_interrupted(self._clock.now())
         for broadcast_id, n in counted.items():
             logger.warning("broadcast %d: %d sends interrupted, marked uncertain",
                            broadcast_id, n)
@@ -153,11 +195,11 @@ class BroadcastService:
 
     async def start_due(self) -> list[int]:
         """Scheduled broadcasts whose time has come start sending."""
-        return await self.repo.start_due(self._clock.now())
+        return await self._repo.start_due(self._clock.now())
 
     async def to_run(self) -> list[int]:
         """Broadcasts in state 'sending' that no task of this process is running."""
-        return [i for i in await self.repo.ids_in_state("sending") if i not in self._running]
+        return [i for i in await self._repo.ids_in_state("sending") if i not in self._running]
 
     def is_running(self, broadcast_id: int) -> bool:
         """True while this process runs the broadcast."""
@@ -165,11 +207,11 @@ class BroadcastService:
 
     async def progress(self, broadcast_id: int) -> Progress:
         """Recipients per state now."""
-        counts = await self.repo.counts(broadcast_id)
+        counts = await self._repo.counts(broadcast_id)
         return Progress(broadcast_id, **counts)
 
     async def run(
-        self, broadcast_id: int, send: SendOne, *,
+        self, broadcast_id: int, *,
         on_progress: Callable[[Progress], Awaitable[None]],
         should_stop: Callable[[], bool] = lambda: False,
     ) -> Progress | None:
@@ -179,17 +221,17 @@ class BroadcastService:
         stays 'sending', to resume after the restart. A cancel stops new sends too, but the
         broadcast ends (its final counts are returned).
         """
-        broadcast = await self.repo.get(broadcast_id)
+        broadcast = await self._repo.get(broadcast_id)
         if broadcast is None or broadcast.state != "sending" or broadcast_id in self._running:
             return None
         self._running.add(broadcast_id)
         try:
-            return await self._run(broadcast, send, on_progress, should_stop)
+            return await self._run(broadcast, on_progress, should_stop)
         finally:
             self._running.discard(broadcast_id)
 
     async def _run(
-        self, broadcast: Broadcast, send: SendOne,
+        self, broadcast: Broadcast,
         on_progress: Callable[[Progress], Awaitable[None]], should_stop: Callable[[], bool],
     ) -> Progress | None:
         bid = broadcast.id
@@ -213,32 +255,32 @@ class BroadcastService:
             chat_id = recipient.chat_id
 
             async def claim() -> bool:
-                return not stopped() and await self.repo.claim(bid, chat_id, self._clock.now())
+                return not stopped() and await self._repo.claim(bid, chat_id, self._clock.now())
 
             # The row is claimed when the rate limiter lets the request go, not before the
             # wait: a crash then leaves 'sending' only the requests really out.
-            result = await send_claimed(
-                lambda: send(broadcast, recipient), claim,
-                lambda: self.repo.unclaim(bid, chat_id, self._clock.now()),
+            result = await self._sender.send(
+                self.message_for(broadcast, recipient), claim=claim,
+                unclaim=lambda: self._repo.unclaim(bid, chat_id, self._clock.now()),
             )
             if result is None:
                 return
-            await self.repo.settle(bid, chat_id, result.status, message_id=result.message_id,
+            await self._repo.settle(bid, chat_id, result.status, message_id=result.message_id,
                                    error=result.error, now=self._clock.now())
             await report_if_due()
 
         await on_progress(await self.progress(bid))
         while not stopped():
-            batch = await self.repo.pending(bid, self._batch)
+            batch = await self._repo.pending(bid, self._batch)
             if not batch:
                 break
             await run_pool(batch, one, workers=self._workers, should_stop=should_stop)
-            fresh = await self.repo.get(bid)
+            fresh = await self._repo.get(bid)
             if fresh is None or fresh.state != "sending":
                 break
         if should_stop():
             logger.info("broadcast %d interrupted by shutdown; it resumes at start", bid)
             return None
-        await self.repo.finish(bid, self._clock.now())
+        await self._repo.finish(bid, self._clock.now())
         self._cancelled.discard(bid)
         return await self.progress(bid)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 from bot.clock import Clock
+from bot.storage.db import Conflict
 from bot.storage.training import Cohort, CohortCourse, Member, TrainingRepository
 from bot.training.roles import random_code
 
@@ -66,8 +66,6 @@ class CohortService:
     def __init__(self, repo: TrainingRepository, clock: Clock) -> None:
         self._repo = repo
         self._clock = clock
-        # The outcome of the latest invite join per learner, until the /start reply reports it.
-        self._unreported: dict[int, JoinResult] = {}
 
     async def create(self, name: str, *, by: int) -> Cohort:
         """A new cohort with a fresh invite code (``name`` must be clean, see clean_name)."""
@@ -75,7 +73,7 @@ class CohortService:
             code = COHORT_INVITE_PREFIX + random_code()
             try:
                 return await self._repo.create_cohort(name, code, by, self._clock.now())
-            except sqlite3.IntegrityError:
+            except Conflict:
                 logger.warning("cohort code collision, drawing again")
         raise RuntimeError("could not draw a unique cohort code")
 
@@ -83,7 +81,7 @@ class CohortService:
         """One cohort, with its member count."""
         return await self._repo.cohort(cohort_id)
 
-    async def list(self, *, archived: bool = False) -> list[Cohort]:
+    async def all(self, *, archived: bool = False) -> list[Cohort]:
         """Active (or archived) cohorts, newest first."""
         return await self._repo.cohorts(archived=archived)
 
@@ -136,16 +134,10 @@ class CohortService:
         return JoinResult("joined" if added else "already", cohort)
 
     async def join_from_payload(self, payload: str | None, user_id: int) -> JoinResult | None:
-        """Join by a /start payload if it is a cohort invite; the outcome is kept to report."""
+        """Join by a /start payload if it is a cohort invite (None when it is not one)."""
         if not payload or not payload.startswith(COHORT_INVITE_PREFIX):
             return None
-        result = await self.join(payload, user_id)
-        self._unreported[user_id] = result
-        return result
-
-    def take_unreported(self, user_id: int) -> JoinResult | None:
-        """The outcome of this learner's latest invite join, once."""
-        return self._unreported.pop(user_id, None)
+        return await self.join(payload, user_id)
 
     async def cohorts_of(self, user_id: int) -> list[Cohort]:
         """A learner's active cohorts."""

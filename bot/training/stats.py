@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.content.loader import Catalogue
+from bot.content.catalogue import CatalogueHolder
 from bot.content.models import Course, Question
 from bot.learning.jp import jp_value
 from bot.storage.training import TrainingRepository
@@ -91,7 +90,7 @@ class StatsService:
 
     def __init__(
         self, stats: CohortStatsRepository, repo: TrainingRepository,
-        catalogue: Callable[[], Catalogue], clock: Clock, zone: ZoneInfo, *,
+        catalogue: CatalogueHolder, clock: Clock, zone: ZoneInfo, *,
         minutes_per_jp: int, jp_target: int,
     ) -> None:
         self._stats = stats
@@ -101,10 +100,6 @@ class StatsService:
         self._zone = zone
         self._minutes_per_jp = minutes_per_jp
         self._jp_target = jp_target
-
-    def use_catalogue(self, catalogue: Callable[[], Catalogue]) -> None:
-        """Read courses from ``catalogue()`` (the live catalogue, swapped on upload)."""
-        self._catalogue = catalogue
 
     def today(self) -> date:
         """Today in the bot's default zone."""
@@ -125,7 +120,7 @@ class StatsService:
 
     async def cohort_stats(self, cohort_id: int) -> CohortStats:
         """Members, weekly activity, completion per course, accuracy, JP, hardest questions."""
-        catalogue = self._catalogue()
+        catalogue = self._catalogue.current
         assigned = [catalogue.course(c.course_key) for c in await self._repo.courses(cohort_id)]
         courses = [c for c in assigned if c is not None] or list(catalogue)
         members = await self._stats.members(cohort_id)
@@ -179,7 +174,7 @@ class StatsService:
 
     async def progress_rows(self, cohort_id: int) -> list[ProgressRow]:
         """One row per member for the HR export, by name."""
-        courses = list(self._catalogue())
+        courses = list(self._catalogue)
         today = self.today()
         members = await self._stats.members(cohort_id)
         done = await self._completion(cohort_id, courses)

@@ -1,14 +1,15 @@
 """Course pack upload: validate with the same checker as `sinau content check`, then activate.
 
 An accepted pack is written to the uploaded-packs folder next to the database (atomically:
-a temporary file, then a rename) and merged into a NEW catalogue; the caller swaps the live
-catalogue for it in one assignment. A pack that fails leaves the folder and the catalogue as
-they were. Progress is keyed by (course, lesson) keys, so an updated course keeps the progress
-of every lesson whose key remains.
+a temporary file, then a rename) and merged into a NEW catalogue, which ``CoursePacks`` puts
+into the catalogue holder in one assignment. A pack that fails leaves the folder and the
+catalogue as they were. Progress is keyed by (course, lesson) keys, so an updated course keeps
+the progress of every lesson whose key remains.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -17,7 +18,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.content.loader import Catalogue, ContentError, check_courses, load_catalogue
+from bot.content.catalogue import Catalogue, CatalogueHolder
+from bot.content.loader import ContentError, check_courses, load_catalogue
 from bot.content.models import KEY_PATTERN, Course
 
 logger = logging.getLogger(__name__)
@@ -101,3 +103,23 @@ class PackUploader:
             except ContentError as exc:
                 logger.error("uploaded pack %s no longer loads: %s", path.name, exc)
         return Catalogue.of(merged.values())
+
+
+class CoursePacks:
+    """The uploaded packs in force: installs an upload into the live catalogue."""
+
+    def __init__(self, uploader: PackUploader, catalogue: CatalogueHolder) -> None:
+        self._uploader = uploader
+        self._catalogue = catalogue
+
+    def load_stored(self) -> None:
+        """At start: the packs uploaded earlier join the catalogue."""
+        self._catalogue.replace(self._uploader.merge_stored(self._catalogue.current))
+
+    async def install(self, filename: str, content: bytes) -> UploadResult:
+        """Check and store a pack (off the event loop); if accepted, it is live at once."""
+        result = await asyncio.to_thread(self._uploader.install, filename, content,
+                                         self._catalogue.current)
+        if result.catalogue is not None:
+            self._catalogue.replace(result.catalogue)
+        return result

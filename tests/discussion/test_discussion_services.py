@@ -8,13 +8,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import FixedClock
-from bot.content.loader import load_catalogue
-from bot.discussion import Discussion
 from bot.discussion.links import internal_id, message_link, thread_link
 from bot.discussion.prompts import iso_week, week_start
 from bot.discussion.summary import majority_language, summarize
 from bot.storage import Database
-from bot.storage.users import ChatRepository, UserRepository
+from bot.storage.users import UserRepository
+from tests.discussion.kit import DiscussionKit, discussion_kit
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 # A Wednesday, 08:00 in Jakarta.
@@ -72,12 +71,12 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-async def ds(db: Database, clock: FixedClock) -> Discussion:
+async def ds(db: Database, clock: FixedClock) -> DiscussionKit:
     users = UserRepository(db)
     for uid, name in [(1, "Ani"), (2, "Budi"), (3, "Citra <&>"), (4, "Dewi")]:
         await users.touch(user_id=uid, first_name=name, last_name=None, username=None,
                           telegram_language="id", timezone="Asia/Jakarta", now=NOW)
-    d = Discussion.build(db, ChatRepository(db), load_catalogue(), clock, zone=JAKARTA)
+    d = discussion_kit(db, clock)
     await d.threads.register_group(FORUM, "supergroup", "Forum ASN", True)
     await d.threads.register_group(PLAIN, "group", "Grup ASN", False)
     return d
@@ -95,9 +94,9 @@ def test_links() -> None:
     assert message_link(FORUM, 9, topic_id=1) == "https://t.me/c/2000000001/9"
 
 
-async def test_forum_thread_is_a_topic(ds: Discussion) -> None:
+async def test_forum_thread_is_a_topic(ds: DiscussionKit) -> None:
     port = FakePort()
-    chat = await ds.threads.chats.get(FORUM)
+    chat = await ds.chats.get(FORUM)
     assert chat is not None
     result = await ds.threads.open_thread(port, chat, title="  Etika   pelayanan ",
                                           opening_text="Ayo diskusi", opened_by=1)
@@ -112,18 +111,18 @@ async def test_forum_thread_is_a_topic(ds: Discussion) -> None:
     assert await ds.threads.find(FORUM, topic_id=1, is_topic=False, reply_to=None) is None
 
 
-async def test_forum_without_topic_right_opens_nothing(ds: Discussion) -> None:
+async def test_forum_without_topic_right_opens_nothing(ds: DiscussionKit) -> None:
     port = FakePort(topics_right=False)
-    chat = await ds.threads.chats.get(FORUM)
+    chat = await ds.chats.get(FORUM)
     assert chat is not None
     result = await ds.threads.open_thread(port, chat, title="x", opening_text="y", opened_by=1)
     assert result.status == "no_topic_right" and not result.ok
     assert port.sent == [] and port.topics == []
 
 
-async def test_reply_chain_membership_is_transitive(ds: Discussion) -> None:
+async def test_reply_chain_membership_is_transitive(ds: DiscussionKit, db: Database) -> None:
     port = FakePort()
-    chat = await ds.threads.chats.get(PLAIN)
+    chat = await ds.chats.get(PLAIN)
     assert chat is not None
     opened = await ds.threads.open_thread(port, chat, title="Sampah", opening_text="Anchor",
                                           opened_by=1)
@@ -153,14 +152,14 @@ async def test_reply_chain_membership_is_transitive(ds: Discussion) -> None:
     assert not again.counted
     assert await ds.repo.post_counts(thread.id) == (3, 3)
     # Text is not stored by default, but its language is.
-    row = await ds.repo._db.fetch_one(
+    row = await db.fetch_one(
         "SELECT text, language FROM discussion_posts WHERE message_id = 500")
     assert row is not None and row["text"] is None and row["language"] == "id"
 
 
-async def test_summary_languages_and_contributors(ds: Discussion, clock: FixedClock) -> None:
+async def test_summary_languages_and_contributors(ds: DiscussionKit, clock: FixedClock) -> None:
     port = FakePort()
-    chat = await ds.threads.chats.get(FORUM)
+    chat = await ds.chats.get(FORUM)
     assert chat is not None
     thread = (await ds.threads.open_thread(port, chat, title="T", opening_text="P",
                                            opened_by=1)).thread
@@ -193,9 +192,9 @@ def test_majority_language() -> None:
     assert majority_language({"en": 1, "id": 2}) == "id"
 
 
-async def test_best_answer_must_be_a_post_of_the_thread(ds: Discussion) -> None:
+async def test_best_answer_must_be_a_post_of_the_thread(ds: DiscussionKit) -> None:
     port = FakePort()
-    chat = await ds.threads.chats.get(PLAIN)
+    chat = await ds.chats.get(PLAIN)
     assert chat is not None
     thread = (await ds.threads.open_thread(port, chat, title="T", opening_text="P",
                                            opened_by=1)).thread
@@ -206,9 +205,9 @@ async def test_best_answer_must_be_a_post_of_the_thread(ds: Discussion) -> None:
     assert (await ds.threads.mark_best(thread, 600)) is not None
 
 
-async def test_close_stops_counting(ds: Discussion) -> None:
+async def test_close_stops_counting(ds: DiscussionKit) -> None:
     port = FakePort()
-    chat = await ds.threads.chats.get(FORUM)
+    chat = await ds.chats.get(FORUM)
     assert chat is not None
     thread = (await ds.threads.open_thread(port, chat, title="T", opening_text="P",
                                            opened_by=1)).thread
@@ -222,9 +221,9 @@ async def test_close_stops_counting(ds: Discussion) -> None:
     assert late.thread is not None and not late.counted
 
 
-async def test_member_post_rate_warns_once(ds: Discussion, clock: FixedClock) -> None:
+async def test_member_post_rate_warns_once(ds: DiscussionKit, clock: FixedClock) -> None:
     port = FakePort()
-    chat = await ds.threads.chats.get(FORUM)
+    chat = await ds.chats.get(FORUM)
     assert chat is not None
     thread = (await ds.threads.open_thread(port, chat, title="T", opening_text="P",
                                            opened_by=1)).thread
@@ -253,7 +252,7 @@ def test_iso_week_and_start() -> None:
     assert start == datetime(2026, 11, 23, 9, 0, tzinfo=JAKARTA)
 
 
-async def test_week_ledger_claims_once(ds: Discussion) -> None:
+async def test_week_ledger_claims_once(ds: DiscussionKit) -> None:
     assert await ds.repo.claim_week(FORUM, "2026-W48", NOW)
     assert not await ds.repo.claim_week(FORUM, "2026-W48", NOW)
     assert await ds.repo.claim_week(PLAIN, "2026-W48", NOW)
@@ -264,18 +263,15 @@ async def test_week_ledger_claims_once(ds: Discussion) -> None:
 
 
 async def _cohort(db: Database, chat_id: int, courses: list[str], members: list[int]) -> None:
-    async with db.transaction() as conn:
-        cursor = await conn.execute(
+    async with db.transaction():
+        [row] = await db.returning(
             "INSERT INTO cohorts (name, invite_code, created_by, group_chat_id, created_at)"
             " VALUES ('Angkatan 1', 'c_ABCDEFGHIJ', 1, ?, 0) RETURNING id", (chat_id,))
-        row = await cursor.fetchone()
-        await cursor.close()
-        assert row is not None
         for key in courses:
-            await conn.execute("INSERT INTO cohort_courses (cohort_id, course_key) VALUES (?, ?)",
-                               (row["id"], key))
+            await db.execute("INSERT INTO cohort_courses (cohort_id, course_key) VALUES (?, ?)",
+                             (row["id"], key))
         for uid in members:
-            await conn.execute(
+            await db.execute(
                 "INSERT INTO cohort_members (cohort_id, user_id, joined_at) VALUES (?, ?, 0)",
                 (row["id"], uid))
 
@@ -285,7 +281,7 @@ def _render(lang: str, course, lesson, is_forum: bool) -> tuple[str, str]:
 
 
 async def test_weekly_prompt_follows_course_order_once_per_week(
-    ds: Discussion, db: Database, clock: FixedClock
+    ds: DiscussionKit, db: Database, clock: FixedClock
 ) -> None:
     catalogue = ds.prompts.catalogue
     courses = [c for c in catalogue if any(x.discussion for x in c.lessons)][:2]
@@ -305,7 +301,7 @@ async def test_weekly_prompt_follows_course_order_once_per_week(
     assert await ds.prompts.run_weekly(port, _render) == []
 
 
-async def test_lesson_prompt_opens_then_reuses(ds: Discussion, db: Database) -> None:
+async def test_lesson_prompt_opens_then_reuses(ds: DiscussionKit, db: Database) -> None:
     catalogue = ds.prompts.catalogue
     course = next(c for c in catalogue if any(x.discussion for x in c.lessons))
     lesson = next(x for x in course.lessons if x.discussion)
@@ -320,10 +316,10 @@ async def test_lesson_prompt_opens_then_reuses(ds: Discussion, db: Database) -> 
     assert len(port.sent) == 1
 
 
-async def test_cohort_participation(ds: Discussion, db: Database) -> None:
+async def test_cohort_participation(ds: DiscussionKit, db: Database) -> None:
     await _cohort(db, PLAIN, [], [2, 3])
     port = FakePort()
-    chat = await ds.threads.chats.get(PLAIN)
+    chat = await ds.chats.get(PLAIN)
     assert chat is not None
     thread = (await ds.threads.open_thread(port, chat, title="T", opening_text="P",
                                            opened_by=1)).thread

@@ -7,13 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.clock import FixedClock
-from bot.content.loader import load_catalogue
-from bot.discussion import Discussion
 from bot.discussion.migration import ChatMoved
 from bot.discussion.threads import ThreadService
 from bot.storage import Database
-from bot.storage.users import ChatRepository, UserRepository
-from tests.discussion.test_discussion_services import JAKARTA, FakePort, _cohort, _render
+from bot.storage.users import UserRepository
+from tests.discussion.kit import DiscussionKit, discussion_kit
+from tests.discussion.test_discussion_services import FakePort, _cohort, _render
 
 # A Monday, 10:00 in Jakarta: the weekly prompt is due.
 MONDAY = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
@@ -28,7 +27,7 @@ class UpgradedPort(FakePort):
     send as not done instead of raising.
     """
 
-    def __init__(self, ds: Discussion, *, follows: bool = False) -> None:
+    def __init__(self, ds: DiscussionKit, *, follows: bool = False) -> None:
         super().__init__()
         self.ds = ds
         self.follows = follows
@@ -64,25 +63,25 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-async def ds(db: Database, clock: FixedClock) -> Discussion:
+async def ds(db: Database, clock: FixedClock) -> DiscussionKit:
     users = UserRepository(db)
     for uid, name in [(1, "Ani"), (2, "Budi")]:
         await users.touch(user_id=uid, first_name=name, last_name=None, username=None,
                           telegram_language="id", timezone="Asia/Jakarta", now=MONDAY)
-    d = Discussion.build(db, ChatRepository(db), load_catalogue(), clock, zone=JAKARTA)
+    d = discussion_kit(db, clock)
     await d.threads.register_group(OLD, "group", "Grup ASN", False)
     return d
 
 
-def _discussed(ds: Discussion) -> tuple[str, str]:
+def _discussed(ds: DiscussionKit) -> tuple[str, str]:
     course = next(c for c in ds.prompts.catalogue if any(x.discussion for x in c.lessons))
     lesson = next(x for x in course.lessons if x.discussion)
     return course.key, lesson.key
 
 
-async def test_thread_opens_in_the_supergroup_at_once(ds: Discussion) -> None:
+async def test_thread_opens_in_the_supergroup_at_once(ds: DiscussionKit) -> None:
     port = UpgradedPort(ds)
-    chat = await ds.threads.chats.get(OLD)
+    chat = await ds.chats.get(OLD)
     assert chat is not None
     result = await ds.threads.open_thread(port, chat, title="Etika", opening_text="Ayo",
                                           opened_by=1)
@@ -94,9 +93,9 @@ async def test_thread_opens_in_the_supergroup_at_once(ds: Discussion) -> None:
     assert await ds.repo.group(NEW) is not None
 
 
-async def test_without_migrations_the_opening_just_fails(ds: Discussion) -> None:
-    threads = ThreadService(ds.repo, ds.threads.chats, ds.threads.clock)
-    chat = await threads.chats.get(OLD)
+async def test_without_migrations_the_opening_just_fails(ds: DiscussionKit) -> None:
+    threads = ThreadService(ds.repo, ds.chats, ds.threads.clock)
+    chat = await ds.chats.get(OLD)
     assert chat is not None
     result = await threads.open_thread(UpgradedPort(ds), chat, title="x", opening_text="y",
                                        opened_by=1)
@@ -105,7 +104,7 @@ async def test_without_migrations_the_opening_just_fails(ds: Discussion) -> None
 
 
 async def test_lesson_button_follows_the_cohort_to_the_supergroup(
-    ds: Discussion, db: Database
+    ds: DiscussionKit, db: Database
 ) -> None:
     course_key, lesson_key = _discussed(ds)
     await _cohort(db, OLD, [course_key], [1, 2])
@@ -120,7 +119,7 @@ async def test_lesson_button_follows_the_cohort_to_the_supergroup(
 
 
 async def test_weekly_prompt_after_a_refusal_goes_to_the_supergroup_once(
-    ds: Discussion, db: Database
+    ds: DiscussionKit, db: Database
 ) -> None:
     course_key, _ = _discussed(ds)
     await _cohort(db, OLD, [course_key], [1, 2])
@@ -137,7 +136,7 @@ async def test_weekly_prompt_after_a_refusal_goes_to_the_supergroup_once(
 
 
 async def test_a_week_sent_before_the_upgrade_is_not_sent_again(
-    ds: Discussion, db: Database, clock: FixedClock
+    ds: DiscussionKit, db: Database, clock: FixedClock
 ) -> None:
     course_key, _ = _discussed(ds)
     await _cohort(db, OLD, [course_key], [1, 2])

@@ -16,7 +16,7 @@ from bot.app import SinauApp, build_application
 from bot.clock import Clock
 from bot.config import Settings
 from bot.sandbox.emulator import BotApiEmulator
-from bot.services import Services
+from bot.wiring import Services
 
 Message = dict[str, Any]
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.services import Services
 from bot.storage import to_epoch
+from bot.storage.nudges import NudgeRepository
+from bot.wiring import Services
 
 ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 TIMES = ("06:30", "07:30", "12:30", "19:30", "05:00")
@@ -59,7 +60,7 @@ async def nudges_settled(services: Services, timeout: float = 120.0) -> None:  #
     now = services.clock.now()
     while True:
         if runner.ticks >= start + 2 and not runner.busy:
-            due = await services.nudges.repo.due(now, 1)
+            due = await NudgeRepository(services.db).due(now, 1)
             dirty = await services.db.fetch_value(
                 "SELECT COUNT(*) FROM nudge_schedules WHERE needs_plan = 1")
             if not due and not dirty:

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot.storage import Database
+from bot.storage import SqliteDatabase
 from tests.e2e.harness import Sinau
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,9 +36,9 @@ async def test_backup_while_running_is_complete_and_sound(sinau: Sinau, tmp_path
     assert code == 0, out
     assert "integrity ok" in out
 
-    async with Database(target) as copy:
+    async with SqliteDatabase(target) as copy:
         assert await copy.integrity_check() == "ok"
-        assert await copy.user_version() == await sinau.services.db.user_version()
+        assert await copy.schema_version() == await sinau.services.db.schema_version()
         ids = {row[0] for row in await copy.fetch_all("SELECT id FROM users")}
     assert {u.id for u in users} <= ids
 

@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.sandbox.emulator import BotApiEmulator
+from bot.storage.discussion import DiscussionRepository
+from bot.storage.training import TrainingRepository
 from tests.e2e.discussion_helpers import ID_POSTS, bot_says, last_id, post, text
 from tests.e2e.harness import Sinau
 from tests.e2e.learner import onboard
@@ -93,7 +95,8 @@ async def test_forum_thread_from_open_to_close(
     training = sinau.services.training
     cohort = await training.cohorts.create("Angkatan Forum", by=trainer.id)
     for member in members:
-        await training.repo.add_member(cohort.id, member.id, sinau.clock.now())
+        await TrainingRepository(sinau.services.db).add_member(
+            cohort.id, member.id, sinau.clock.now())
     await training.cohorts.link_group(cohort.id, group.id)
     shown = await sinau.send(trainer, f"/stats {cohort.id}")
     assert any("Diskusi: 5 balasan dari 5 anggota, 1 jawaban terbaik; utas di grup: 1 (0 terbuka)"
@@ -117,6 +120,6 @@ async def test_forum_without_manage_topics_explains(
     note = await bot_says(emulator, group, "belum bisa membuat topik", after=before)
     assert "Kelola topik" in text(note)
     assert not any(tp.created_by_bot for tp in group.topics.values())
-    assert await sinau.services.discussion.repo.count_open(group.id) == 0
+    assert await DiscussionRepository(sinau.services.db).count_open(group.id) == 0
     # Nothing failed on the Telegram side: the bot asked instead of trying.
     assert not [r for r in emulator.requests if r.method == "createForumTopic"]

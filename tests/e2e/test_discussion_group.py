@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.sandbox.emulator import BotApiEmulator
+from bot.storage.discussion import DiscussionRepository
 from tests.e2e.discussion_helpers import ID_POSTS, bot_says, last_id, post, text
 from tests.e2e.harness import Sinau
 
@@ -65,7 +66,7 @@ async def test_plain_group_thread_is_a_reply_chain(
     await bot_says(emulator, group, "Terima kasih atas 5 balasan dari 5 peserta", after=before)
     await post(sinau, members[4], "Masih ada yang mau saya tambahkan tentang bank sampah.",
                group, reply_to=anchor)
-    thread_rows = await sinau.services.discussion.repo.open_threads(group.id)
+    thread_rows = await DiscussionRepository(sinau.services.db).open_threads(group.id)
     assert thread_rows == []
     numbers = await sinau.services.discussion.participation.of_member(members[4].id)
     assert numbers.posts == 1  # the post after closing was not counted

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.sandbox.emulator import BotApiEmulator, FakeChat, FakeUser
+from bot.storage.discussion import DiscussionRepository
+from bot.storage.training import TrainingRepository
 from tests.e2e.discussion_helpers import ID_POSTS, bot_says, last_id, post, text
 from tests.e2e.harness import Sinau
 from tests.e2e.learner import data_of, onboard, read_lesson
@@ -52,7 +54,7 @@ async def test_discuss_pins_the_anchor_and_close_unpins_it(
     for member, words in zip(members, ID_POSTS, strict=False):
         await post(sinau, member, words, group, reply_to=anchor)
     # ... and was not counted as a post of the thread, nor answered.
-    rows = await sinau.services.discussion.repo.open_threads(group.id)
+    rows = await DiscussionRepository(sinau.services.db).open_threads(group.id)
     assert [row.replies for row in rows] == [3]
 
     before = last_id(emulator, group)
@@ -131,7 +133,7 @@ async def test_a_lesson_thread_in_a_plain_supergroup_is_pinned(
     assert snapshot is not None and snapshot.course_key
     await training.cohorts.toggle_course(cohort.id, snapshot.course_key)
     await training.cohorts.link_group(cohort.id, group.id)
-    await training.repo.add_member(cohort.id, ani.id, sinau.clock.now())
+    await TrainingRepository(sinau.services.db).add_member(cohort.id, ani.id, sinau.clock.now())
 
     lesson, card = await read_lesson(sinau, ani)
     await sinau.press(ani, card, data=data_of(card, "ls:d:"))

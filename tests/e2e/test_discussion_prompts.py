@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 
 from bot.sandbox.emulator import BotApiEmulator
+from bot.storage.discussion import DiscussionRepository
+from bot.storage.training import TrainingRepository
 from tests.e2e.discussion_helpers import bot_says, text
 from tests.e2e.harness import Sinau
 from tests.e2e.learner import ZONE, data_of, onboard, read_lesson
@@ -66,7 +68,7 @@ async def test_weekly_prompt_once_per_week_also_across_restart(
     await bot_says(emulator, group, second)
     await _runs_past(sinau, 3)
     assert _bot_topics(group) == [first, second]
-    repo = sinau.services.discussion.repo
+    repo = DiscussionRepository(sinau.services.db)
     assert await repo.weeks_sent(group.id) == 2
 
 
@@ -90,7 +92,7 @@ async def test_lesson_discussion_button_links_the_cohort_thread(
     await training.cohorts.link_group(cohort.id, group.id)
     now = sinau.clock.now()
     for learner in (ani, budi):
-        await training.repo.add_member(cohort.id, learner.id, now)
+        await TrainingRepository(sinau.services.db).add_member(cohort.id, learner.id, now)
 
     internal = str(group.id).removeprefix("-100")
     links = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.sandbox.emulator import BotApiEmulator
+from bot.storage.discussion import DiscussionRepository
 from tests.e2e.discussion_helpers import bot_says, last_id, post, text
 from tests.e2e.harness import Sinau, button_data
 
@@ -38,9 +39,10 @@ async def test_trainers_only_setting_and_thread_language(
     menu = await bot_says(emulator, group, "Pengaturan diskusi", after=before)
     assert "ds:who:trainers" in button_data(menu)
     await sinau.press(members[0], menu, data="ds:who:trainers", chat=group)
-    assert (await sinau.services.discussion.repo.group(group.id)).who_may_open == "members"
+    groups = DiscussionRepository(sinau.services.db)
+    assert (await groups.group(group.id)).who_may_open == "members"
     await sinau.press(trainer, menu, data="ds:who:trainers", chat=group)
-    assert (await sinau.services.discussion.repo.group(group.id)).who_may_open == "trainers"
+    assert (await groups.group(group.id)).who_may_open == "trainers"
     assert "Hanya pelatih" in text(sinau.message(trainer, menu["message_id"], chat=group))
     assert all(a.get("callback_query_id") for a in emulator.callback_answers)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.content.models import Lesson
 from bot.sandbox.emulator import BotApiEmulator, FakeChat
+from bot.storage.discussion import DiscussionRepository
 from tests.e2e.discussion_helpers import bot_says, text
 from tests.e2e.harness import Message, Sinau
 from tests.e2e.learner import ZONE, data_of, read_lesson
@@ -122,7 +123,7 @@ async def test_announced_upgrade_moves_threads_prompts_and_broadcasts(
     await s.sinau.settle()
     since = len(emulator.requests)
     assert await _group_of(s) == new.id
-    old_thread = await s.sinau.services.discussion.repo.thread_of_message(
+    old_thread = await DiscussionRepository(s.sinau.services.db).thread_of_message(
         s.group.id, anchor["message_id"])
     assert old_thread is not None and not old_thread.is_open  # history, closed
 
@@ -210,7 +211,7 @@ async def test_missed_announcement_learned_by_the_weekly_prompt(
     assert prompt["message_thread_id"] == _bot_topic(new, first)
     await s.sinau.settle()
     assert [(r.method, r.ok) for r in _to(emulator, s.group, since)] == [("sendMessage", False)]
-    repo = s.sinau.services.discussion.repo
+    repo = DiscussionRepository(s.sinau.services.db)
     assert await repo.weeks_sent(new.id) == 1 and await _group_of(s) == new.id
 
 

@@ -36,7 +36,7 @@ async def test_replayed_and_forged_presses_change_nothing(sinau: Sinau) -> None:
     lesson, card = await read_lesson(sinau, user)
     card_text = text(sinau.message(user, card["message_id"]))
     # Replaying the 'Next' press of card 1 on the lesson message: nothing moves.
-    first_next = data_of(card, "ls:q:").replace("ls:q:", "ls:n:") + ":0"
+    first_next = "ls:n:0"
     query = await _forge(sinau, user, user, card["message_id"], first_next)
     assert _answer_text(sinau, query) == "Tombol ini sudah tidak berlaku."
     assert text(sinau.message(user, card["message_id"])) == card_text
@@ -52,13 +52,14 @@ async def test_replayed_and_forged_presses_change_nothing(sinau: Sinau) -> None:
     for data in (wrong, right):
         query = await _forge(sinau, user, user, question["message_id"], data)
         assert _answer_text(sinau, query) == "Tombol ini sudah tidak berlaku."
-    session, position = (int(x) for x in answer.split(":")[2:4])
+    # A press names its position and option; the session is the pressed message's.
+    position = int(answer.split(":")[2])
     forged = [
-        f"qz:a:{session}:{position + 1}:0",    # a question not yet shown
-        f"qz:a:{session}:{position}:9",        # an option that does not exist
-        f"qz:a:{session + 1000}:0:1",          # a session that does not exist
-        f"qz:a:{session}:0:-1", "qz:a:x:y:z", "qz:a", "qz:", "qz:n:1", "ls:n:99999999:0",
-        f"qz:n:{session}:{position + 1}",      # skipping ahead
+        f"qz:a:{position + 1}:0",              # a question not yet shown
+        f"qz:a:{position}:9",                  # an option that does not exist
+        f"qz:a:{position}:1:7",                # an extra argument
+        f"qz:a:{position}:-1", "qz:a:x:y:z", "qz:a", "qz:", "qz:n:1", "ls:n:99999999:0",
+        f"qz:n:{position + 1}",                # skipping ahead
         "rv:a:1:1", "rv:n:1", "crs:pick:no-such-course", "pg:c:no-such-course", "st:zz:1",
         "ob:language:fr", "ls:q:" + "9" * 40,
     ]

@@ -133,7 +133,7 @@ async def test_new_learner_onboards_learns_reviews_and_earns_a_certificate(
     await sinau.press(user, review, data=data_of(review, "rv:a:")[:-1] + str(right))
     review = sinau.message(user, review["message_id"])
     assert "✅" in text(review)
-    await sinau.press(user, review, data=data_of(review, "rv:n:"))
+    await sinau.press(user, review, data=data_of(review, "rv:n"))
     review = sinau.message(user, review["message_id"])
     day3 = (day2 + timedelta(days=1)).astimezone(ZONE).date()
     assert text(review) == expect["review_done"].format(date=format_long_date(day3, lang))

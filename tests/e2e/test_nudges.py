@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.sandbox.emulator import BotApiEmulator
+from bot.storage.nudges import NudgeRepository
 from tests.e2e.harness import Sinau, button_data
 from tests.e2e.nudge_helpers import (
     TIMES,
@@ -105,14 +106,14 @@ async def test_a_thousand_learners_over_two_days(
         else:
             assert got == Counter(fri=1, sat=1), (user_id, got)
     # The ledger agrees: one row per learner and day, nothing left uncertain.
-    assert await services.nudges.repo.uncertain() == []
+    assert await NudgeRepository(services.db).uncertain() == []
     for user_id in blocked:
-        rows = await services.nudges.repo.ledger(user_id)
+        rows = await NudgeRepository(services.db).ledger(user_id)
         assert [r.status for r in rows] == ["blocked"]
         user = await services.users.get(user_id)
         assert user is not None and not user.is_active
     for user_id in learned:
-        rows = await services.nudges.repo.ledger(user_id)
+        rows = await NudgeRepository(services.db).ledger(user_id)
         assert rows[0].status == "skipped_learned"
     counters = services.delivery_stats.of("nudge")
     total = sum(sum(c.values()) for c in per_day.values())

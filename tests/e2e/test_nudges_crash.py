@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.sandbox.emulator import BotApiEmulator
-from bot.storage import Database, to_epoch
+from bot.storage import Database, SqliteDatabase, to_epoch
 from tests.e2e.nudge_helpers import nudges_in
 
 LEARNERS = 300
@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
     """The bot's database file, migrated, opened by the test alongside the bot."""
-    db = Database(tmp_path / "sinau.db")
+    db = SqliteDatabase(tmp_path / "sinau.db")
     await db.open()
     await db.migrate()
     yield db

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.content.render import render_markdown
 from bot.sandbox.emulator import BotApiEmulator
+from bot.storage.broadcasts import BroadcastRepository
 from tests.e2e.harness import Sinau, button_data, buttons
 from tests.e2e.learner import text, with_data
 from tests.e2e.trainer_screens import (
@@ -146,7 +147,7 @@ async def test_photo_and_document_broadcasts_to_everyone(
         assert got["document"]["file_id"] == sent["document"]["file_id"]
         assert got["document"]["file_name"] == "jadwal-pelatihan.pdf"
         assert got["caption"] == "Unduh jadwalnya"
-    stored = await sinau.services.training.broadcasts.repo.get(bid)
+    stored = await BroadcastRepository(sinau.services.db).get(bid)
     assert stored is not None and stored.state == "done"
     assert (stored.content_kind, stored.file_id) == ("document", sent["document"]["file_id"])
     assert failed_requests(emulator) == []
@@ -177,7 +178,7 @@ async def test_drafts_cancelled_and_texts_too_long(
     # Cancelled at the audience question: the draft is gone, the next text is no broadcast.
     cancelled = await press(sinau, trainer, audience, f"bc:x:{bid}")
     assert text(cancelled) == say("broadcast.cancelled_draft") and not button_data(cancelled)
-    stored = await sinau.services.training.broadcasts.repo.get(bid)
+    stored = await BroadcastRepository(sinau.services.db).get(bid)
     assert stored is not None and stored.state == "cancelled"
     assert stored.text == "Rapat &lt;b&gt;besok&lt;/b&gt; &amp; lusa"
     replies = await sinau.send(trainer, "Halo")

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.sandbox.emulator import BotApiEmulator
+from bot.storage.broadcasts import BroadcastRepository
 from tests.e2e.harness import Message, Sinau, button_data
 from tests.e2e.learner import text, with_data
 from tests.e2e.trainer_screens import (
@@ -54,7 +55,7 @@ async def test_scheduled_broadcasts_start_on_time_or_never_when_cancelled(
                                    when=(when + timedelta(minutes=m)).strftime("%d-%m-%Y %H:%M"))
                                for m in (0, 1)]
     assert button_data(scheduled) == [f"bc:x:{soon}"]
-    stored = await sinau.services.training.broadcasts.repo.get(soon)
+    stored = await BroadcastRepository(sinau.services.db).get(soon)
     assert stored is not None and stored.state == "scheduled"
 
     # Tomorrow at 07:00, then cancelled from its message.
@@ -75,7 +76,7 @@ async def test_scheduled_broadcasts_start_on_time_or_never_when_cancelled(
     assert figures(report)["Terkirim"] == 3
     assert all(copies(sinau, u, "Kerja bakti") == 1 for u in members)
     assert all(copies(sinau, u, "Apel pagi") == 0 for u in members)
-    stored = await sinau.services.training.broadcasts.repo.get(later)
+    stored = await BroadcastRepository(sinau.services.db).get(later)
     assert stored is not None and stored.state == "cancelled"
     edits = edits_of(emulator, trainer.id, soon_message["message_id"])
     assert edits and edits[-1] == report
@@ -115,7 +116,7 @@ async def test_cancel_while_sending_stops_and_reports(
     assert counts["Terkirim"] == received
     assert counts["Terkirim"] + counts["Dibatalkan"] == len(members)
     assert max(copies(sinau, u, "Lomba") for u in members) == 1
-    stored = await sinau.services.training.broadcasts.repo.get(bid)
+    stored = await BroadcastRepository(sinau.services.db).get(bid)
     assert stored is not None and stored.state == "cancelled"
     # The progress message showed the counts while sending, then the cancel, then the report.
     edits = edits_of(emulator, trainer.id, preview["message_id"])

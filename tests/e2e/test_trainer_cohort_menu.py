@@ -41,9 +41,9 @@ async def test_create_rename_and_deadlines_by_buttons(
     assert text(asked) == say("cohort.ask_name") and not button_data(asked)
     replies = await sinau.send(trainer, TOO_LONG)
     assert [text(m) for m in replies] == [say("cohort.bad_name")]
-    assert await sinau.services.training.cohorts.list() == []
+    assert await sinau.services.training.cohorts.all() == []
     card = (await sinau.send(trainer, "  Kelurahan   Bendan Duwur "))[-1]
-    [cohort] = await sinau.services.training.cohorts.list()
+    [cohort] = await sinau.services.training.cohorts.all()
     assert cohort.name == "Kelurahan Bendan Duwur"
     assert text(card).startswith(f"Kelurahan Bendan Duwur (#{cohort.id})")
     assert invite_link(emulator.bot_username, cohort.invite_code) in text(card)
@@ -107,7 +107,7 @@ async def test_create_rename_and_deadlines_by_buttons(
     assert text(menu) == say("cohort.list_title", count=1)
     assert buttons(menu)[0] == say("cohort.item", name=renamed.name, members=0)
     # The answers were plain text again: no open question is left.
-    assert not sinau.services.training.prompts.waiting(trainer.id)
+    assert await sinau.services.training.prompts.current(trainer.id) is None
     assert failed_requests(emulator) == []
 
 
@@ -118,7 +118,7 @@ async def test_members_invite_link_and_archive(start_sinau: Any,
     replies = await sinau.send(trainer, "/cohort baru")
     assert [text(m) for m in replies] == [say("cohort.ask_name")]
     card = (await sinau.send(trainer, "Kelurahan Petompon"))[-1]
-    [cohort] = await sinau.services.training.cohorts.list()
+    [cohort] = await sinau.services.training.cohorts.all()
     link = invite_link(emulator.bot_username, cohort.invite_code)
     assert link in text(card)
 
@@ -152,7 +152,7 @@ async def test_members_invite_link_and_archive(start_sinau: Any,
     await emulator.forge_callback(trainer, emulator.chat(trainer), card["message_id"],
                                   f"ch:r:{cohort.id}")
     await sinau.settle()
-    assert not sinau.services.training.prompts.waiting(trainer.id)
+    assert await sinau.services.training.prompts.current(trainer.id) is None
     picker = with_data(await sinau.send(trainer, "/broadcast"), "bc:x:")
     picker = with_data(await sinau.send(trainer, "Rapat Jumat"), "bc:au:")
     assert not any(":c:" in d for d in button_data(picker))

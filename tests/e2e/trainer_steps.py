@@ -33,7 +33,7 @@ async def create_cohort(sinau: Sinau, trainer: Any, name: str) -> tuple[int, str
     match = LINK.search(text(card))
     assert match is not None, text(card)
     assert match[1] == sinau.emu.bot_username
-    found = [c for c in await sinau.services.training.cohorts.list() if c.invite_code == match[2]]
+    found = [c for c in await sinau.services.training.cohorts.all() if c.invite_code == match[2]]
     assert len(found) == 1
     return found[0].id, match[2]
 
@@ -48,7 +48,7 @@ async def onboard_by_link(sinau: Sinau, user: Any, payload: str) -> Message:
     after = await sinau.press(user, question, data="ob:time:0730")
     # The end of onboarding says what the cohort link did (nothing for other payloads).
     cohorts = sinau.services.training.cohorts
-    open_ones, closed = await cohorts.list(), await cohorts.list(archived=True)
+    open_ones, closed = await cohorts.all(), await cohorts.all(archived=True)
     done = text(sinau.message(user, question["message_id"]))
     for found, outcome in ((open_ones, "joined"), (closed, "archived")):
         for cohort in found:

@@ -79,7 +79,7 @@ async def build_world(start_sinau: Any, emulator: BotApiEmulator) -> World:
     await sinau.send(trainer, "/start")
     await sinau.send(admin, f"/grant {trainer.id}")
     await sinau.send(trainer, "/cohort new Angkatan Fuzz")
-    cohorts = await sinau.services.training.cohorts.list()
+    cohorts = await sinau.services.training.cohorts.all()
     people = [stranger, sari, eko, trainer, admin]
     groups = []
     for title, kwargs in (("Grup <b>Diskusi</b>", {}),

@@ -90,6 +90,9 @@ CALLBACKS: dict[str, tuple[str, str]] = {
     "*": ("forged:zz:nothing", "RRRRRR"),  # no handler claims it: "expired" for everyone
 }
 
+#: Button areas whose press finds its session by the message it was pressed on.
+MESSAGE_BOUND = ("ls", "qz", "rv")
+
 REFUSAL_KEYS = ("auth.refused", "common.expired_button", "onboarding.start_first",
                 "discussion.only_in_group", "discussion.managers_only",
                 "common.unknown_command", "privacy.private_only")
@@ -154,7 +157,7 @@ async def cast_of(start_sinau: Any, emulator: BotApiEmulator) -> Cast:
         await onboard(sinau, person, "id")
     await sinau.send(admin, f"/grant {trainer.id}")
     await sinau.send(trainer, "/cohort new Angkatan Tabel")
-    cohort = (await sinau.services.training.cohorts.list())[0]
+    cohort = (await sinau.services.training.cohorts.all())[0]
     group = emulator.create_group("Diskusi Tabel", members=[member, trainer],
                                   admins=[group_admin], with_bot=False)
     await emulator.add_bot_to_group(group, group_admin)
@@ -260,7 +263,11 @@ async def _play_press(cast: Cast, role: str, data: str, owner: FakeUser | None,
     sinau = cast.sinau
     user = cast.person(role)
     chat = cast.chat(role, user)
-    if owner is not user or message_id is None:
+    if owner is not None and owner is not user and data.split(":")[0] in MESSAGE_BOUND:
+        # A lesson, quiz or review button acts on the message it was pressed on: someone
+        # else's is pressed on the owner's message (as in a chat both can see).
+        chat = sinau.emu.chat(owner)
+    elif owner is not user or message_id is None:
         # Someone else's button (or forged data): pressed on the latest bot message they see.
         shown = sinau.emu.messages(chat)
         message_id = shown[-1]["message_id"] if shown else 1

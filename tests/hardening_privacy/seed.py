@@ -49,12 +49,11 @@ async def seed_person(db: Database, uid: int, *, name: str, now: datetime,
             " minutes, completed_on, language, issued_at) VALUES (?, ?, 'seed-course',"
             " 'Seed Course', ?, 'Kelurahan Petompon', 7, '2026-01-05', 'id', ?)",
             (f"SNU-{uid % 10000:04d}-SEED", uid, f"{name} Kusumawati", t))
-        cursor = await conn.execute(
+        [row] = await conn.returning(
             "INSERT INTO learning_sessions (user_id, kind, course_key, lesson_key, chat_id,"
             " message_id, created_at, updated_at) VALUES (?, 'quiz', 'seed-course', 'l1', ?,"
             " 10, ?, ?) RETURNING id", (uid, uid, t, t))
-        session = (await cursor.fetchone())[0]
-        await cursor.close()
+        session = row["id"]
         await conn.execute(
             "INSERT INTO quiz_polls (poll_id, session_id, user_id, position, chat_id,"
             " message_id, created_at) VALUES (?, ?, ?, 0, ?, 11, ?)",
@@ -69,37 +68,34 @@ async def seed_person(db: Database, uid: int, *, name: str, now: datetime,
         await conn.execute(
             "INSERT INTO trainer_invites (code, created_by, created_at, used_by, used_at)"
             " VALUES (?, ?, ?, ?, ?)", (f"inv{uid}", uid, t, uid, t))
-        cursor = await conn.execute(
+        [cohort_row] = await conn.returning(
             "INSERT INTO cohorts (name, invite_code, created_by, group_chat_id, created_at)"
             " VALUES ('Angkatan Petompon', ?, ?, ?, ?) RETURNING id",
             (f"c_{uid % 10**10:010d}", uid, group_chat_id, t))
-        cohort = (await cursor.fetchone())[0]
-        await cursor.close()
+        cohort = cohort_row["id"]
         await conn.execute(
             "INSERT INTO cohort_members (cohort_id, user_id, joined_at) VALUES (?, ?, ?)",
             (cohort, uid, t))
         await conn.execute(
             "INSERT OR REPLACE INTO trainer_prompts (user_id, kind, created_at)"
             " VALUES (?, 'cohort_name', ?)", (uid, t))
-        cursor = await conn.execute(
+        [broadcast_row] = await conn.returning(
             "INSERT INTO broadcasts (created_by, audience_kind, audience_ref, content_kind,"
             " text, state, progress_chat_id, progress_message_id, created_at)"
             " VALUES (?, 'cohort', ?, 'text', 'Rapat hari Jumat', 'done', ?, 5, ?)"
             " RETURNING id", (uid, cohort, uid, t))
-        broadcast = (await cursor.fetchone())[0]
-        await cursor.close()
+        broadcast = broadcast_row["id"]
         await conn.execute(
             "INSERT INTO broadcast_recipients (broadcast_id, chat_id, user_id, state,"
             " updated_at) VALUES (?, ?, ?, 'sent', ?)", (broadcast, uid, uid, t))
         await conn.execute(
             "INSERT OR IGNORE INTO discussion_groups (chat_id, created_at, updated_at)"
             " VALUES (?, ?, ?)", (group_chat_id, t, t))
-        cursor = await conn.execute(
+        [thread_row] = await conn.returning(
             "INSERT INTO discussion_threads (chat_id, anchor_message_id, title, opened_by,"
             " created_at, last_activity_at) VALUES (?, ?, 'Pelayanan prima', ?, ?, ?)"
             " RETURNING id", (group_chat_id, uid % 100000 + 700_000, uid, t, t))
-        thread = (await cursor.fetchone())[0]
-        await cursor.close()
+        thread = thread_row["id"]
         await conn.execute(
             "INSERT INTO discussion_posts (thread_id, chat_id, message_id, user_id,"
             " created_at) VALUES (?, ?, ?, ?, ?)",

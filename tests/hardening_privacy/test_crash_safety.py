@@ -30,7 +30,7 @@ import pytest
 from bot.content.loader import load_catalogue
 from bot.i18n import t
 from bot.sandbox.emulator import BotApiEmulator
-from bot.storage import Database, to_epoch
+from bot.storage import Database, SqliteDatabase, to_epoch
 from bot.storage.broadcasts import BroadcastRepository
 from bot.training.upload import PackUploader
 from tests.e2e.harness import button_data
@@ -45,7 +45,7 @@ MARKER = "Rapat koordinasi Kecamatan"
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
     """The bot's database, migrated, opened by the test alongside the bot."""
-    db = Database(tmp_path / "sinau.db")
+    db = SqliteDatabase(tmp_path / "sinau.db")
     await db.open()
     await db.migrate()
     yield db
@@ -283,8 +283,8 @@ async def test_sigkill_while_a_pack_is_activated_leaves_the_old_or_the_new_pack(
 
 MIGRATE_SLOWLY = textwrap.dedent("""
     import asyncio, sys
-    from bot.storage import Database, Migration
-    from bot.storage.db import bundled_migrations
+    from bot.storage import Migration, SqliteDatabase
+    from bot.storage.sqlite import bundled_migrations
 
     SLOW = '''
     CREATE TABLE crash_probe (n INTEGER PRIMARY KEY, pad TEXT);
@@ -293,7 +293,7 @@ MIGRATE_SLOWLY = textwrap.dedent("""
     '''
 
     async def main():
-        async with Database(sys.argv[1]) as db:
+        async with SqliteDatabase(sys.argv[1]) as db:
             shipped = bundled_migrations()
             extra = Migration(shipped[-1].version + 1, "crash_probe", SLOW)
             print("migrating", flush=True)
@@ -314,7 +314,7 @@ def _version_and_tables(path: Path) -> tuple[int, set[str], str]:
 async def test_sigkill_during_a_migration_keeps_the_previous_version(
     database: Database, tmp_path: Path,
 ) -> None:
-    latest = await database.user_version()
+    latest = await database.schema_version()
     await database.execute(
         "INSERT INTO users (id, first_name, timezone, created_at, last_seen_at)"
         " VALUES (42, 'Ada', 'Asia/Jakarta', 0, 0)")
@@ -347,8 +347,8 @@ async def test_sigkill_during_a_migration_keeps_the_previous_version(
 
 async def test_sigkill_during_the_real_migrations_of_a_big_database(tmp_path: Path) -> None:
     path = tmp_path / "big.db"
-    async with Database(path) as db:
-        from bot.storage.db import bundled_migrations
+    async with SqliteDatabase(path) as db:
+        from bot.storage.sqlite import bundled_migrations
 
         await db.migrate(bundled_migrations()[:2])  # an old Sinau: schema version 2
         await db.execute(
@@ -376,10 +376,10 @@ async def test_sigkill_during_the_real_migrations_of_a_big_database(tmp_path: Pa
         sys.executable, "-m", "bot", "migrate", env=env, stdout=asyncio.subprocess.PIPE)
     out, _ = await asyncio.wait_for(run.communicate(), 120)
     assert run.returncode == 0
-    async with Database(path) as db:
-        from bot.storage.db import bundled_migrations
+    async with SqliteDatabase(path) as db:
+        from bot.storage.sqlite import bundled_migrations
 
-        assert await db.user_version() == bundled_migrations()[-1].version
+        assert await db.schema_version() == bundled_migrations()[-1].version
         assert await db.fetch_value("SELECT COUNT(*) FROM nudge_schedules") == 400000
 
 

@@ -12,6 +12,7 @@ from bot.i18n import t
 from bot.privacy import registry
 from bot.sandbox.emulator import BotApiEmulator
 from bot.storage import Database
+from bot.storage.certificates import CertificateRepository
 from bot.storage.privacy import PrivacyRepository
 from tests.conftest import TEST_TOKEN
 from tests.e2e.harness import Sinau, button_data
@@ -131,11 +132,11 @@ async def test_deleteme_erases_everything_but_anonymous_totals_and_start_is_fres
 ) -> None:
     user, other = await _learner_with_everything(sinau)
     services = sinau.services
-    repo = services.privacy.repo
+    repo = PrivacyRepository(services.db)
     before = await repo.dump()
     assert _mentions(before, user.id, NAME)
     others_before = sorted(map(repr, _mentions(before, other.id, "Bambang")))
-    certificate = (await services.learning.certificates.of_user(user.id))[0]
+    certificate = (await CertificateRepository(services.db).of_user(user.id))[0]
 
     # Cancel first: nothing happens.
     confirm = (await sinau.send(user, "/deleteme"))[0]

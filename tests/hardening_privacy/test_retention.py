@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.clock import FixedClock
-from bot.handlers.privacy import RETENTION_JOB
 from bot.privacy import PrivacyService
 from bot.privacy.service import months_before
 from bot.storage import Database, to_epoch
@@ -95,7 +94,7 @@ async def test_retention_job_runs_through_the_job_queue_on_the_bot_clock(
 ) -> None:
     sinau: Sinau = await start_sinau(privacy={"retention_months": 3})
     assert sinau.app is not None and sinau.app.job_queue is not None
-    jobs = sinau.app.job_queue.get_jobs_by_name(RETENTION_JOB)
+    jobs = sinau.app.job_queue.get_jobs_by_name("privacy-retention")
     assert len(jobs) == 1
     learner = sinau.user("Sari")
     await onboard(sinau, learner, "id")
@@ -105,4 +104,4 @@ async def test_retention_job_runs_through_the_job_queue_on_the_bot_clock(
     await sinau.advance(timedelta(days=100))  # the bot's clock: more than 3 months later
     await jobs[0].run(sinau.app)
     assert await sinau.services.users.get(learner.id) is None
-    assert (await sinau.services.privacy.repo.totals()).erasures == {"retention": 1}
+    assert (await PrivacyRepository(sinau.services.db).totals()).erasures == {"retention": 1}

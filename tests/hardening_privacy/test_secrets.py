@@ -26,7 +26,7 @@ import pytest
 from bot.i18n import t
 from bot.logs import setup_logging
 from bot.sandbox.emulator import BotApiEmulator
-from bot.storage import Database
+from bot.storage import Database, SqliteDatabase
 from bot.storage.privacy import PrivacyRepository
 from bot.training import export
 from tests.conftest import TEST_TOKEN
@@ -112,7 +112,7 @@ async def test_error_paths_in_process_leak_the_token_nowhere(
     assert await broadcasts.confirm(draft.id, at=None, progress_chat_id=user.id,
                                     progress_message_id=None) == 1
     for _ in range(600):
-        found = await broadcasts.repo.get(draft.id)
+        found = await broadcasts.get(draft.id)
         if found is not None and found.state == "done":
             break
         await asyncio.sleep(0.05)
@@ -209,7 +209,7 @@ async def test_subprocess_error_paths_leak_the_token_nowhere(
     assert "unexpected error" in output and "[REDACTED]" in output
     assert_clean("the process log", output)
     assert_clean("messages", everything_sent(emulator))
-    async with Database(db) as database:
+    async with SqliteDatabase(db) as database:
         assert_clean("the database", await database_text(database))
     emulator.violations.clear()
 

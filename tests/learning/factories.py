@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import FixedClock
-from bot.config import LearningSettings
-from bot.content.loader import Catalogue
+from bot.config import Settings
+from bot.content.catalogue import Catalogue
 from bot.content.models import Course
-from bot.learning.service import LearningService
+from bot.learning.service import LearningService, Shown
 from bot.storage.db import Database
 from bot.storage.users import User, UserRepository
+from tests.conftest import composed
 
 
 def _text(value: str) -> dict[str, str]:
@@ -60,8 +61,28 @@ def catalogue(*courses: Course) -> Catalogue:
 
 
 def service(db: Database, cat: Catalogue, clock: FixedClock, **settings: Any) -> LearningService:
-    """A learning service on ``db`` with default settings (overridable)."""
-    return LearningService(db, cat, clock, LearningSettings(**settings), "Asia/Jakarta")
+    """A learning service on ``db``, composed as the bot does, with default settings."""
+    return composed(db, clock, Settings(learning=settings), catalogue=cat).learning
+
+
+class Screen:
+    """Plays a learner's chat: each view shown becomes a new message, ids counting up."""
+
+    def __init__(self, chat_id: int, first_message_id: int = 500) -> None:
+        self.chat_id = chat_id
+        self.last_id = first_message_id - 1
+        self.shown: list[Any] = []
+
+    async def show(self, view: Any) -> Shown:
+        """Present ``view`` as the next message."""
+        self.last_id += 1
+        self.shown.append(view)
+        return Shown(self.chat_id, self.last_id)
+
+    async def same(self, view: Any) -> Shown:
+        """Present ``view`` in place of the latest message (an edit)."""
+        self.shown.append(view)
+        return Shown(self.chat_id, self.last_id)
 
 
 async def learner(db: Database, now: datetime, user_id: int = 101, *,
@@ -75,21 +96,38 @@ async def learner(db: Database, now: datetime, user_id: int = 101, *,
     return user
 
 
-async def do_lesson(svc: LearningService, user: User, answers: list[int]) -> Any:
-    """Open the next lesson, page to the end, answer its quiz; the last AnswerOutcome."""
-    view = await svc.open_next_lesson(user)
-    assert view is not None
+async def fresh(db: Database, user: User) -> User:
+    """The learner as the next update reads them (the middleware reloads them each time)."""
+    found = await UserRepository(db).get(user.id)
+    assert found is not None
+    return found
+
+
+async def finish_lesson(svc: LearningService, user: User, screen: Screen, view: Any,
+                        answers: list[int]) -> Any:
+    """Page a shown lesson to its end and answer its quiz; the last AnswerOutcome."""
+    chat = screen.chat_id
+    lesson_message = screen.last_id
     while not view.last:
-        view = await svc.turn_card(user, view.session_id, view.card, None)
+        view = await svc.turn_card(user, chat, lesson_message, view.card)
         assert view is not None
-    question = await svc.start_quiz(user, view.session_id, None)
+    question = await svc.start_quiz(user, chat, lesson_message, view.card, screen.show)
     assert question is not None
     outcome = None
     for i, option in enumerate(answers):
-        outcome = await svc.answer(user, question.session_id, question.position, option, None)
+        outcome = await svc.answer(user, chat, screen.last_id, question.position, option)
         assert outcome is not None
         if i + 1 < len(answers):
-            question = await svc.next_question(user, question.session_id, question.position,
-                                               None)
+            question = await svc.next_question(user, chat, screen.last_id, question.position)
             assert question is not None
     return outcome
+
+
+async def do_lesson(svc: LearningService, user: User, answers: list[int],
+                    screen: Screen | None = None) -> Any:
+    """Open the next lesson, page to the end, answer its quiz; the last AnswerOutcome."""
+    screen = screen or Screen(user.id)
+    user = await fresh(svc._db, user)
+    view = await svc.open_next_lesson(user, screen.show)
+    assert view is not None
+    return await finish_lesson(svc, user, screen, view, answers)

@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 
 from bot.clock import FixedClock
 from bot.storage.db import Database
-from tests.learning.factories import catalogue, course, do_lesson, learner, lesson, service
+from tests.learning.factories import (
+    Screen,
+    catalogue,
+    course,
+    do_lesson,
+    learner,
+    lesson,
+    service,
+)
 
 START = datetime(2026, 5, 4, 1, 0, tzinfo=UTC)
 
@@ -25,7 +33,7 @@ async def test_reloading_a_changed_pack_keeps_progress(db: Database) -> None:
     # New version: lesson b removed, a new lesson d inserted first, a made longer.
     new = catalogue(course("c1", lesson("ld", minutes=5), lesson("la", minutes=30),
                            lesson("lc", minutes=15)))
-    svc.use_catalogue(new)
+    svc.catalogue.replace(new)
     report = await svc.progress(user)
     progress = report.courses[0]
     assert (progress.done, progress.total) == (1, 3)  # a still done; b no longer counts
@@ -34,7 +42,7 @@ async def test_reloading_a_changed_pack_keeps_progress(db: Database) -> None:
     assert (report.right, report.answered) == (3, 4)  # what the learner answered stays
     # The review item of the removed lesson is dropped when it would be asked.
     clock.set(datetime(2026, 5, 20, 1, 0, tzinfo=UTC))
-    view = await svc.start_review(user)
+    view = await svc.start_review(user, Screen(user.id, 900).show)
     assert getattr(view, "lesson", None) is not None and view.lesson.key == "la"  # type: ignore
 
     # Finishing the remaining lessons completes the course under the new pack.
@@ -50,15 +58,16 @@ async def test_a_changed_quiz_needs_the_new_question_answered(db: Database) -> N
     clock = FixedClock(START)
     svc = service(db, catalogue(course("c1", lesson("la", questions=2), lesson("lb"))), clock)
     user = await learner(db, START)
-    view = await svc.open_next_lesson(user)
+    screen = Screen(user.id)
+    view = await svc.open_next_lesson(user, screen.show)
     assert view is not None
-    view = await svc.turn_card(user, view.session_id, 0, None)
+    view = await svc.turn_card(user, user.id, screen.last_id, 0)
     assert view is not None
-    question = await svc.start_quiz(user, view.session_id, None)
+    question = await svc.start_quiz(user, user.id, screen.last_id, 1, screen.show)
     assert question is not None
-    await svc.answer(user, question.session_id, 0, 1, None)
+    await svc.answer(user, user.id, screen.last_id, 0, 1)
     # The pack gains a third question before the learner finishes.
-    svc.use_catalogue(catalogue(course("c1", lesson("la", questions=3), lesson("lb"))))
+    svc.catalogue.replace(catalogue(course("c1", lesson("la", questions=3), lesson("lb"))))
     outcome = await do_lesson(svc, user, [1, 1, 1])
     assert outcome.finished.completed_now
     assert (await svc.progress(user)).answered == 3

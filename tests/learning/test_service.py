@@ -8,7 +8,19 @@ from decimal import Decimal
 from bot.clock import FixedClock
 from bot.learning.views import QuestionView, ReviewIdle
 from bot.storage.db import Database
-from tests.learning.factories import catalogue, course, do_lesson, learner, lesson, service
+from bot.storage.learning import LearningRepository
+from tests.conftest import composed
+from tests.learning.factories import (
+    Screen,
+    catalogue,
+    course,
+    do_lesson,
+    finish_lesson,
+    fresh,
+    learner,
+    lesson,
+    service,
+)
 
 # 08:00 WIB on a Monday.
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -23,24 +35,29 @@ async def test_lesson_paging_then_quiz_completes_and_credits_minutes(db: Databas
     clock = FixedClock(START)
     svc = service(db, two_lesson_course(), clock)
     user = await learner(db, START)
-    view = await svc.open_next_lesson(user)
+    screen = Screen(user.id)
+    view = await svc.open_next_lesson(user, screen.show)
+    card = screen.last_id
     assert view is not None and (view.course.key, view.lesson.key, view.card) == ("c1", "l1", 0)
-    assert await svc.start_quiz(user, view.session_id, None) is None  # not on the last card
-    view = await svc.turn_card(user, view.session_id, 0, None)
+    # Not on the last card.
+    assert await svc.start_quiz(user, user.id, card, 0, screen.show) is None
+    view = await svc.turn_card(user, user.id, card, 0)
     assert view is not None and view.card == 1
-    assert await svc.turn_card(user, view.session_id, 0, None) is None  # replayed press
-    view = await svc.turn_card(user, view.session_id, 1, None)
+    assert await svc.turn_card(user, user.id, card, 0) is None  # replayed press
+    view = await svc.turn_card(user, user.id, card, 1)
     assert view is not None and view.last
-    assert await svc.turn_card(user, view.session_id, 2, None) is None  # no card after last
-    question = await svc.start_quiz(user, view.session_id, None)
+    assert await svc.turn_card(user, user.id, card, 2) is None  # no card after last
+    question = await svc.start_quiz(user, user.id, card, 2, screen.show)
+    quiz = screen.last_id
     assert isinstance(question, QuestionView) and question.total == 2
-    assert await svc.start_quiz(user, view.session_id, None) is None  # quiz already running
-    first = await svc.answer(user, question.session_id, 0, 1, None)
+    # Quiz already running.
+    assert await svc.start_quiz(user, user.id, card, 2, screen.show) is None
+    first = await svc.answer(user, user.id, quiz, 0, 1)
     assert first is not None and first.correct and first.scored and first.finished is None
-    assert await svc.answer(user, question.session_id, 0, 0, None) is None  # answered already
-    question = await svc.next_question(user, question.session_id, 0, None)
+    assert await svc.answer(user, user.id, quiz, 0, 0) is None  # answered already
+    question = await svc.next_question(user, user.id, quiz, 0)
     assert question is not None and question.position == 1
-    last = await svc.answer(user, question.session_id, 1, 0, None)
+    last = await svc.answer(user, user.id, quiz, 1, 0)
     assert last is not None and not last.correct and last.finished is not None
     assert last.finished.completed_now and last.finished.minutes == 10
     assert last.finished.right == 1 and last.finished.total == 2
@@ -60,14 +77,16 @@ async def test_first_answer_counts_retries_are_practice(db: Database) -> None:
     await do_lesson(svc, user, [0, 0])  # both wrong
     assert (await svc.progress(user)).right == 0
     # Retake the same lesson's quiz: open it again and answer right — still 0/2.
-    view = await svc.open_lesson(user, "c1", "l1")
-    assert view is not None and view.card == 0 and view.completed
-    for card in range(2):
-        view = await svc.turn_card(user, view.session_id, card, None)
+    screen = Screen(user.id, 700)
+    view = await svc.open_lesson(user, "c1", "l1", screen.show)
+    assert view is not None and view.card == 0
+    card = screen.last_id
+    for number in range(2):
+        view = await svc.turn_card(user, user.id, card, number)
         assert view is not None
-    question = await svc.start_quiz(user, view.session_id, None)
+    question = await svc.start_quiz(user, user.id, card, 2, screen.show)
     assert question is not None
-    outcome = await svc.answer(user, question.session_id, 0, 1, None)
+    outcome = await svc.answer(user, user.id, screen.last_id, 0, 1)
     assert outcome is not None and outcome.correct and not outcome.scored
     report = await svc.progress(user)
     assert (report.right, report.answered) == (0, 2)
@@ -79,26 +98,26 @@ async def test_foreign_forged_and_old_presses_change_nothing(db: Database) -> No
     svc = service(db, two_lesson_course(), clock)
     owner = await learner(db, START, 1)
     other = await learner(db, START, 2, name="Eko")
-    view = await svc.open_next_lesson(owner)
+    screen = Screen(owner.id)
+    view = await svc.open_next_lesson(owner, screen.show)
+    assert view is not None and screen.last_id == 500
+    assert await svc.turn_card(other, owner.id, 500, 0) is None  # someone else
+    assert await svc.turn_card(owner, owner.id, 499, 0) is None  # another message
+    assert await svc.turn_card(owner, owner.id, 599, 0) is None  # a message with no session
+    view = await svc.turn_card(owner, owner.id, 500, 0)
+    view = await svc.turn_card(owner, owner.id, 500, 1)
     assert view is not None
-    await svc.attach(view.session_id, owner.id, 500)
-    assert await svc.turn_card(other, view.session_id, 0, 500) is None  # someone else
-    assert await svc.turn_card(owner, view.session_id, 0, 499) is None  # another message
-    assert await svc.turn_card(owner, view.session_id + 99, 0, 500) is None  # no such session
-    view = await svc.turn_card(owner, view.session_id, 0, 500)
-    view = await svc.turn_card(owner, view.session_id, 1, 500)  # type: ignore[union-attr]
-    assert view is not None
-    question = await svc.start_quiz(owner, view.session_id, 500)
-    assert question is not None
-    await svc.attach(question.session_id, owner.id, 501)
-    assert await svc.answer(other, question.session_id, 0, 1, 501) is None
-    assert await svc.answer(owner, question.session_id, 0, 7, 501) is None  # no option 7
-    assert await svc.answer(owner, question.session_id, 1, 1, 501) is None  # wrong position
-    assert await svc.answer(owner, question.session_id, 0, 1, 501) is not None
-    # A newer lesson session makes the old lesson message's buttons stale.
-    again = await svc.open_next_lesson(owner)
-    assert again is not None and again.session_id != view.session_id
-    assert await svc.start_quiz(owner, view.session_id, 500) is None
+    question = await svc.start_quiz(owner, owner.id, 500, 2, screen.show)
+    assert question is not None and screen.last_id == 501
+    assert await svc.answer(other, owner.id, 501, 0, 1) is None
+    assert await svc.answer(owner, owner.id, 501, 0, 7) is None  # no option 7
+    assert await svc.answer(owner, owner.id, 501, 1, 1) is None  # wrong position
+    assert await svc.answer(owner, owner.id, 500, 0, 1) is None  # the lesson's message
+    assert await svc.answer(owner, owner.id, 501, 0, 1) is not None
+    # A newer lesson message makes the old lesson message's buttons stale.
+    again = await svc.open_next_lesson(await fresh(db, owner), screen.show)
+    assert again is not None and screen.last_id == 502
+    assert await svc.start_quiz(owner, owner.id, 500, 2, screen.show) is None
     assert (await svc.progress(owner)).answered == 1
     assert (await svc.progress(other)).answered == 0
 
@@ -108,27 +127,29 @@ async def test_wrong_answer_is_due_next_local_day_right_one_later(db: Database) 
     svc = service(db, two_lesson_course(), clock)
     user = await learner(db, START)
     await do_lesson(svc, user, [1, 0])  # q1 right, q2 wrong
-    idle = await svc.start_review(user)
+    screen = Screen(user.id, 800)
+    idle = await svc.start_review(user, screen.show)
     # Next due: tomorrow 00:00 WIB = 17:00 UTC today.
     assert isinstance(idle, ReviewIdle) and idle.next_due == datetime(2026, 3, 2, 17, 0,
                                                                       tzinfo=UTC)
     clock.set(datetime(2026, 3, 2, 17, 0, tzinfo=UTC))
-    view = await svc.start_review(user)
+    view = await svc.start_review(user, screen.show)
+    shown = screen.last_id
     assert isinstance(view, QuestionView) and view.question.key == "q2" and view.total == 1
-    outcome = await svc.answer(user, view.session_id, 0, 1, None)
+    outcome = await svc.answer(user, user.id, shown, 0, 1)
     assert outcome is not None and outcome.correct and not outcome.scored
-    assert await svc.answer(user, view.session_id, 0, 1, None) is None
-    after = await svc.next_review(user, view.session_id, None)
+    assert await svc.answer(user, user.id, shown, 0, 1) is None
+    after = await svc.next_review(user, user.id, shown, screen.same)
     # q2 was right now: next in 1 day (4 March 00:00 WIB); q1 due 8 March (6 days after 2nd).
     assert isinstance(after, ReviewIdle)
     assert after.next_due == datetime(2026, 3, 3, 17, 0, tzinfo=UTC)
-    assert await svc.next_review(user, view.session_id, None) is None  # replay
+    assert await svc.next_review(user, user.id, shown, screen.same) is None  # replay
     # Reviews are practice: accuracy unchanged, but the review day counts for the streak.
     report = await svc.progress(user)
     assert (report.right, report.answered) == (1, 2)
     assert report.current_streak == 2
     clock.set(datetime(2026, 3, 7, 17, 0, tzinfo=UTC))  # 8 March 00:00 WIB
-    due = await svc.start_review(user)
+    due = await svc.start_review(user, screen.show)
     assert isinstance(due, QuestionView) and due.total == 2
     assert due.question.key == "q2"  # oldest due first (4 March before 8 March)
 
@@ -143,8 +164,9 @@ async def test_streaks_follow_the_learners_zone(db: Database) -> None:
     wit = await learner(db, late, 2, timezone="Asia/Jayapura")
     for user in (wib, wit):
         await do_lesson(svc, user, [1, 1])
-    assert (await svc.records.activity_days(1))[0].isoformat() == "2026-03-02"
-    assert (await svc.records.activity_days(2))[0].isoformat() == "2026-03-03"
+    records = LearningRepository(db)
+    assert (await records.activity_days(1))[0].isoformat() == "2026-03-02"
+    assert (await records.activity_days(2))[0].isoformat() == "2026-03-03"
     # 40 minutes later it is 3 March 00:10 in Jakarta: a lesson then makes a 2-day streak.
     clock.advance(timedelta(minutes=40))
     snap = await svc.snapshot(1)
@@ -193,41 +215,41 @@ async def test_course_completion_issues_one_certificate(db: Database) -> None:
     assert await svc.verify("SNU-AAAA-AAAA") is None
     assert await svc.verify("nonsense") is None
     # The current course is complete: /learn moves on to the first open course.
-    view = await svc.open_next_lesson(user)
+    screen = Screen(user.id, 900)
+    view = await svc.open_next_lesson(await fresh(db, user), screen.show)
     assert view is not None and view.course.key == "c1"
     # A practice retake of the finished course's lesson issues nothing new.
-    again = await svc.open_lesson(user, "c2", "m1")
+    again = await svc.open_lesson(user, "c2", "m1", screen.show)
     assert again is not None
-    question = await svc.start_quiz(user, again.session_id, None)
-    assert question is not None
-    await svc.answer(user, question.session_id, 0, 1, None)
-    question = await svc.next_question(user, question.session_id, 0, None)
-    assert question is not None
-    retake = await svc.answer(user, question.session_id, 1, 1, None)
+    retake = await finish_lesson(svc, user, screen, again, [1, 1])
     assert retake is not None and retake.finished is not None
     assert retake.finished.certificate is None and not retake.finished.completed_now
     assert len((await svc.progress(user)).certificates) == 1
 
 
-async def test_onboarding_hooks_run_once(db: Database) -> None:
+async def test_onboarding_finishes_once_and_joins_the_invite_cohort_once(db: Database) -> None:
     clock = FixedClock(START)
-    svc = service(db, two_lesson_course(), clock)
+    services = composed(db, clock)
+    cohort = await services.training.cohorts.create("Angkatan 1", by=1)
     user = await learner(db, START)
-    seen: list[int] = []
-
-    async def hook(who) -> None:  # noqa: ANN001
-        seen.append(who.id)
-
-    async def broken(who) -> None:  # noqa: ANN001
-        raise RuntimeError("a failing hook must not stop onboarding")
-
-    svc.onboarding_hooks.extend([broken, hook])
-    done = await svc.finish_onboarding(user, "06:30")
-    assert done.onboarded and seen == [101]
-    await svc.finish_onboarding(done, "07:30")
-    assert seen == [101]
-    prefs = await svc.records.prefs(101)
-    assert prefs.nudge_time == "07:30" and prefs.nudge_days == "daily"
+    onboarding = services.onboarding
+    started = await onboarding.start(user, cohort.invite_code)
+    assert started.onboarding and started.joined is None  # joined when onboarding ends
+    user = started.user
+    for step, value in (("language", "id"), ("name", "keep"), ("unit", "0")):
+        chosen = await onboarding.choose(user, step, value)
+        assert chosen is not None
+        user = chosen.user
+    done = await onboarding.choose(user, "time", "0630")
+    assert done is not None and done.ask == "done" and done.user.onboarded
+    assert done.joined is not None and done.joined.outcome == "joined"
+    # Onboarding is over: its buttons do nothing any more, and nothing is joined twice.
+    assert await onboarding.choose(done.user, "time", "0730") is None
+    again = await onboarding.start(done.user, cohort.invite_code)
+    assert not again.onboarding and again.joined is not None
+    assert again.joined.outcome == "already"
+    prefs = await LearningRepository(db).prefs(101)
+    assert prefs.nudge_time == "06:30" and prefs.nudge_days == "daily"
 
 
 async def test_snapshot_fields(db: Database) -> None:

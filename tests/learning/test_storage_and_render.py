@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 
 import pytest
@@ -11,7 +10,7 @@ from bot.content.loader import load_catalogue
 from bot.content.render import visible_length
 from bot.handlers.render import MESSAGE_LIMIT, answered_message, lesson_card, question_message
 from bot.learning.views import LessonView, QuestionView
-from bot.storage.db import Database
+from bot.storage.db import Conflict, Database
 from bot.storage.learning import LearningRepository
 from tests.learning.factories import learner
 
@@ -25,10 +24,11 @@ async def test_only_one_scored_answer_per_question(db: Database) -> None:
     first = await records.record_answer(*keys, chosen=0, correct=False, source="lesson", now=NOW)
     again = await records.record_answer(*keys, chosen=1, correct=True, source="lesson", now=NOW)
     review = await records.record_answer(*keys, chosen=1, correct=True, source="review", now=NOW)
-    assert (first.is_first, again.is_first, review.is_first) == (True, False, False)
+    assert (first.value.is_first, again.value.is_first, review.value.is_first) == (
+        True, False, False)
     assert await records.accuracy(101) == (0, 1)
     # The partial unique index refuses a second scored answer whatever the caller does.
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(Conflict):
         await db.execute(
             "INSERT INTO quiz_answers (user_id, course_key, lesson_key, question_key, chosen,"
             " correct, is_first, source, answered_at) VALUES (101, 'c1', 'l1', 'q1', 1, 1, 1,"
@@ -59,10 +59,10 @@ def test_every_shipped_screen_fits_a_message(lang: str) -> None:
     for course in load_catalogue():
         for lesson in course.lessons:
             for card in range(len(lesson.cards)):
-                text, _ = lesson_card(lang, LessonView(1, course, lesson, card, False))
+                text, _ = lesson_card(lang, LessonView(course, lesson, card))
                 longest = max(longest, visible_length(text))
             for position, question in enumerate(lesson.quiz):
-                view = QuestionView(1, "quiz", course, lesson, question, position,
+                view = QuestionView("quiz", course, lesson, question, position,
                                     len(lesson.quiz))
                 text, markup = question_message(lang, view)
                 assert len(markup.inline_keyboard) == 1  # letters in one row

@@ -11,7 +11,7 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.delivery.attempt import answer_received, request_leaving
+from bot.delivery.attempt import SendAttempt
 from bot.delivery.models import DeliveryResult, OutgoingMessage
 from bot.delivery.stats import DeliveryStats
 from bot.scheduling.nudges import NudgeService
@@ -20,35 +20,32 @@ from bot.storage import Database, to_epoch
 from bot.storage.delivery import DeliveryStatsRepository
 from bot.storage.nudges import NudgeRepository
 from bot.storage.users import UserRepository
+from tests.fakes import ScriptedSender
 
 # Monday 2 June 2025, 07:00 in Jakarta (WIB, UTC+7).
 MONDAY_0700_WIB = datetime(2025, 6, 2, 0, 0, tzinfo=UTC)
 
 
-class FakeSender:
+class FakeSender(ScriptedSender):
     """Records messages; answers 'sent' unless told otherwise for a chat."""
 
     def __init__(self, stats: DeliveryStats) -> None:
+        super().__init__()
+        self.deliver = self.outcome
         self.stats = stats
-        self.messages: list[OutgoingMessage] = []
         self.outcomes: dict[int, str] = {}
-        self._next_id = 1
 
-    async def send(self, message: OutgoingMessage) -> DeliveryResult:
+    async def outcome(self, message: OutgoingMessage, attempt: SendAttempt) -> DeliveryResult:
         """Pretend to deliver (claiming first, as the rate limiter does when a turn comes)."""
-        await request_leaving()
+        await attempt.leaving()
         self.messages.append(message)
         status = self.outcomes.get(message.chat_id, "sent")
-        answer_received(delivered=status == "sent")
+        attempt.answered(delivered=status == "sent")
         self.stats.count(message.kind, **{status: 1})
         if status != "sent":
             return DeliveryResult(status, error=status)  # type: ignore[arg-type]
         self._next_id += 1
         return DeliveryResult("sent", message_id=self._next_id)
-
-    def to(self, chat_id: int) -> list[OutgoingMessage]:
-        """The messages sent to one chat."""
-        return [m for m in self.messages if m.chat_id == chat_id]
 
 
 @dataclass

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.delivery.attempt import answer_received, request_leaving
+from bot.delivery.attempt import SendAttempt
+from bot.delivery.models import DeliveryResult, OutgoingMessage
 from bot.scheduling.render import LEARN_NOW, NudgeFacts
 from bot.storage import to_epoch
 from bot.storage.delivery import DeliveryStatsRepository
@@ -264,19 +265,19 @@ async def test_an_uncertain_send_is_never_repeated(make_kit: Callable[..., Kit])
     class Crash(BaseException):
         pass
 
-    async def crash_after_send(message: object) -> object:
-        await request_leaving()
-        kit.sender.messages.append(message)  # type: ignore[arg-type]
+    async def crash_after_send(message: OutgoingMessage, attempt: SendAttempt) -> object:
+        await attempt.leaving()
+        kit.sender.messages.append(message)
         raise Crash  # the process dies between the send and the mark
 
-    kit.service.sender.send = crash_after_send  # type: ignore[union-attr,method-assign]
+    kit.sender.deliver = crash_after_send  # type: ignore[assignment]
     try:
         await kit.service.dispatch()
     except BaseException as exc:  # noqa: BLE001 - the crash we provoked (inside a group)
         assert isinstance(exc, Crash | BaseExceptionGroup), exc
     crashed = len(kit.sender.messages)
     assert crashed >= 1
-    del kit.service.sender.send  # type: ignore[union-attr]
+    kit.sender.deliver = kit.sender.outcome
     report = await kit.service.dispatch()
     # Every learner got at most one nudge today; the crashed sends are uncertain, not resent.
     counts = {uid: len(kit.sender.to(uid)) for uid in (1, 2)}
@@ -296,20 +297,20 @@ async def test_a_stop_while_a_nudge_waits_keeps_it_due_one_in_flight_stays_uncer
     kit.clock.advance(31 * MINUTE)
     hanging: list[object] = []
 
-    async def stuck(message: object) -> object:
-        await request_leaving()  # the ledger row is written here
+    async def stuck(message: OutgoingMessage, attempt: SendAttempt) -> DeliveryResult:
+        await attempt.leaving()  # the ledger row is written here
         hanging.append(message)
         if answered:  # a 429 came back: the request was refused, the send waits to retry
-            answer_received(delivered=False)
+            attempt.answered(delivered=False)
         await asyncio.Event().wait()  # until the shutdown cancels it
         raise AssertionError("unreachable")
 
-    kit.service.sender.send = stuck  # type: ignore[union-attr,method-assign]
+    kit.sender.deliver = stuck
     report = await kit.service.dispatch(should_stop=lambda: bool(hanging))
     assert report.interrupted and len(hanging) == 1
     rows = await kit.repo.ledger(1)
     assert [r.status for r in rows] == ([] if answered else ["sending"])
-    del kit.service.sender.send  # type: ignore[union-attr]
+    kit.sender.deliver = kit.sender.outcome
     await kit.service.dispatch()
     # Waited out: still due, sent after the restart. In flight: uncertain, never repeated.
     assert len(kit.sender.to(1)) == (1 if answered else 0)

@@ -11,6 +11,8 @@ from bot.config import Settings
 from bot.storage import Database
 from bot.storage.users import UserRepository
 from bot.training.service import TrainingServices
+from tests.conftest import composed
+from tests.fakes import ScriptedSender
 
 ADMIN_ID = 900
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 08:00 in Jakarta
@@ -23,10 +25,16 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def training(db: Database, clock: FixedClock) -> TrainingServices:
+def sender() -> ScriptedSender:
+    """The bulk sender the trainer services send through (a script of the test's)."""
+    return ScriptedSender()
+
+
+@pytest.fixture
+def training(db: Database, clock: FixedClock, sender: ScriptedSender) -> TrainingServices:
     """The trainer services with one configured admin."""
     settings = Settings(access={"admin_ids": [ADMIN_ID]})
-    return TrainingServices.build(db, settings, clock)
+    return composed(db, clock, settings, sender=sender).training
 
 
 async def add_user(db: Database, user_id: int, name: str, clock: FixedClock, *,

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.clock import FixedClock
-from bot.delivery.attempt import answer_received, request_leaving
-from bot.delivery.models import DeliveryResult
+from bot.delivery.attempt import SendAttempt
+from bot.delivery.models import DeliveryResult, OutgoingMessage
 from bot.storage import Database
-from bot.storage.broadcasts import Broadcast, Recipient
-from bot.training.broadcasts import Progress, schedule_time
+from bot.storage.broadcasts import BroadcastRepository
+from bot.training.broadcasts import BroadcastService, Progress, schedule_time
 from bot.training.service import TrainingServices
+from tests.fakes import Deliver, ScriptedSender
 from tests.training.conftest import ADMIN_ID, add_user
+
+
+async def run(service: BroadcastService, sender: ScriptedSender, bid: int, send: Deliver,
+              **options: Any) -> Progress | None:
+    """Run the broadcast with ``send`` playing the rate limiter and the server."""
+    sender.deliver = send
+    return await service.run(bid, **options)
 
 
 class FakeSend:
@@ -26,13 +35,13 @@ class FakeSend:
         self.blocked = set(blocked)
         self.stop_after = stop_after
 
-    async def __call__(self, broadcast: Broadcast, recipient: Recipient) -> DeliveryResult:
+    async def __call__(self, message: OutgoingMessage, attempt: SendAttempt) -> DeliveryResult:
         # As the rate limiter does when a request's turn comes: the broadcast claims it now.
-        await request_leaving()
-        self.calls.append(recipient.chat_id)
+        await attempt.leaving()
+        self.calls.append(message.chat_id)
         await asyncio.sleep(0)
-        answer_received(delivered=recipient.chat_id not in self.blocked)
-        if recipient.chat_id in self.blocked:
+        attempt.answered(delivered=message.chat_id not in self.blocked)
+        if message.chat_id in self.blocked:
             return DeliveryResult("blocked", error="Forbidden: bot was blocked by the user")
         return DeliveryResult("sent", message_id=len(self.calls))
 
@@ -56,8 +65,8 @@ async def ready(training: TrainingServices, cohort_id: int, text: str = "Halo") 
     return draft.id
 
 
-async def test_send_to_a_cohort(training: TrainingServices, db: Database,
-                                clock: FixedClock) -> None:
+async def test_send_to_a_cohort(training: TrainingServices, sender: ScriptedSender,
+                                db: Database, clock: FixedClock) -> None:
     cohort_id = await cohort_of(training, db, clock, 12)
     await add_user(db, 99, "Outsider", clock)
     service = training.broadcasts
@@ -73,29 +82,29 @@ async def test_send_to_a_cohort(training: TrainingServices, db: Database,
     async def on_progress(progress: Progress) -> None:
         reports.append(progress)
 
-    final = await service.run(bid, send, on_progress=on_progress)
+    final = await run(service, sender, bid, send, on_progress=on_progress)
     assert final is not None
     assert sorted(send.calls) == list(range(1, 13))
     assert (final.sent, final.blocked, final.failed, final.remaining) == (10, 2, 0, 0)
     assert reports[0].pending == 12
-    assert (await service.repo.get(bid)).state == "done"  # type: ignore[union-attr]
+    assert (await BroadcastRepository(db).get(bid)).state == "done"  # type: ignore[union-attr]
     # Running a finished broadcast again sends nothing.
-    assert await service.run(bid, send, on_progress=on_progress) is None
+    assert await run(service, sender, bid, send, on_progress=on_progress) is None
     assert len(send.calls) == 12
 
 
 async def test_blocked_learners_are_not_recipients(training: TrainingServices, db: Database,
                                                    clock: FixedClock) -> None:
     cohort_id = await cohort_of(training, db, clock, 5)
-    await training.repo._db.execute("UPDATE users SET is_active = 0 WHERE id IN (2, 4)")
+    await db.execute("UPDATE users SET is_active = 0 WHERE id IN (2, 4)")
     bid = await ready(training, cohort_id)
-    assert await training.broadcasts.repo.audience_size("cohort", cohort_id) == 3
+    assert await BroadcastRepository(db).audience_size("cohort", cohort_id) == 3
     assert await training.broadcasts.confirm(bid, at=None, progress_chat_id=ADMIN_ID,
                                              progress_message_id=None) == 3
 
 
 async def test_interrupted_run_resumes_without_duplicates(
-    training: TrainingServices, db: Database, clock: FixedClock
+    training: TrainingServices, sender: ScriptedSender, db: Database, clock: FixedClock
 ) -> None:
     cohort_id = await cohort_of(training, db, clock, 30)
     service = training.broadcasts
@@ -106,14 +115,15 @@ async def test_interrupted_run_resumes_without_duplicates(
     async def quiet(progress: Progress) -> None:
         return None
 
-    assert await service.run(bid, first, on_progress=quiet, should_stop=first.stop) is None
+    stopped = await run(service, sender, bid, first, on_progress=quiet, should_stop=first.stop)
+    assert stopped is None
     # Simulate a crash with one request in flight: its row is still 'sending'.
-    pending = await service.repo.pending(bid, 1)
-    assert await service.repo.claim(bid, pending[0].chat_id, clock.now())
+    pending = await BroadcastRepository(db).pending(bid, 1)
+    assert await BroadcastRepository(db).claim(bid, pending[0].chat_id, clock.now())
     assert await service.recover() == {bid: 1}
     assert await service.to_run() == [bid]
     second = FakeSend()
-    final = await service.run(bid, second, on_progress=quiet)
+    final = await run(service, sender, bid, second, on_progress=quiet)
     assert final is not None
     assert set(first.calls).isdisjoint(second.calls)
     assert pending[0].chat_id not in second.calls  # uncertain: never resent
@@ -121,8 +131,8 @@ async def test_interrupted_run_resumes_without_duplicates(
     assert len(first.calls) + len(second.calls) == 29
 
 
-async def test_cancel_stops_further_sends(training: TrainingServices, db: Database,
-                                          clock: FixedClock) -> None:
+async def test_cancel_stops_further_sends(training: TrainingServices, sender: ScriptedSender,
+                                          db: Database, clock: FixedClock) -> None:
     cohort_id = await cohort_of(training, db, clock, 20)
     service = training.broadcasts
     bid = await ready(training, cohort_id)
@@ -130,20 +140,20 @@ async def test_cancel_stops_further_sends(training: TrainingServices, db: Databa
     send = FakeSend()
     cancelled: list[bool] = []
 
-    async def cancel_midway(broadcast: Broadcast, recipient: Recipient) -> DeliveryResult:
+    async def cancel_midway(message: OutgoingMessage, attempt: SendAttempt) -> DeliveryResult:
         if len(send.calls) >= 5 and not cancelled:
             cancelled.append(await service.cancel(bid))
-        return await send(broadcast, recipient)
+        return await send(message, attempt)
 
     async def quiet(progress: Progress) -> None:
         return None
 
-    final = await service.run(bid, cancel_midway, on_progress=quiet)
+    final = await run(service, sender, bid, cancel_midway, on_progress=quiet)
     assert final is not None
     assert final.remaining == 0
     assert final.sent == len(send.calls) and final.sent < 20
     assert final.cancelled == 20 - final.sent
-    assert (await service.repo.get(bid)).state == "cancelled"  # type: ignore[union-attr]
+    assert (await BroadcastRepository(db).get(bid)).state == "cancelled"  # type: ignore[union-attr]
 
 
 async def test_scheduled_broadcast_waits_for_its_time(
@@ -180,7 +190,7 @@ async def test_group_audience_is_the_linked_group(training: TrainingServices, db
     assert await training.broadcasts.set_audience(bid, "group", cohort_id) == 1
     await training.broadcasts.confirm(bid, at=None, progress_chat_id=ADMIN_ID,
                                       progress_message_id=None)
-    pending = await training.broadcasts.repo.pending(bid, 10)
+    pending = await BroadcastRepository(db).pending(bid, 10)
     assert [(r.chat_id, r.user_id) for r in pending] == [(-100200, None)]
 
 
@@ -195,14 +205,14 @@ class StuckSend(FakeSend):
         self.hanging: list[int] = []
         self.started = 0
 
-    async def __call__(self, broadcast: Broadcast, recipient: Recipient) -> DeliveryResult:
+    async def __call__(self, message: OutgoingMessage, attempt: SendAttempt) -> DeliveryResult:
         self.started += 1
         if self.started <= self.ok:
-            return await super().__call__(broadcast, recipient)
-        await request_leaving()
-        self.hanging.append(recipient.chat_id)
+            return await super().__call__(message, attempt)
+        await attempt.leaving()
+        self.hanging.append(message.chat_id)
         if self.answered:
-            answer_received(delivered=False)
+            attempt.answered(delivered=False)
         await asyncio.Event().wait()  # until the shutdown cancels it
         raise AssertionError("unreachable")
 
@@ -212,7 +222,8 @@ class StuckSend(FakeSend):
 
 @pytest.mark.parametrize("answered", [True, False])
 async def test_a_send_stopped_while_waiting_goes_back_to_pending_one_in_flight_is_uncertain(
-    training: TrainingServices, db: Database, clock: FixedClock, answered: bool,
+    training: TrainingServices, sender: ScriptedSender, db: Database, clock: FixedClock,
+    answered: bool,
 ) -> None:
     cohort_id = await cohort_of(training, db, clock, 12)
     service = training.broadcasts
@@ -223,16 +234,17 @@ async def test_a_send_stopped_while_waiting_goes_back_to_pending_one_in_flight_i
     async def quiet(progress: Progress) -> None:
         return None
 
-    assert await service.run(bid, stuck, on_progress=quiet, should_stop=stuck.stop) is None
+    stopped = await run(service, sender, bid, stuck, on_progress=quiet, should_stop=stuck.stop)
+    assert stopped is None
     hanging = len(stuck.hanging)
     assert hanging >= 1
-    counts = await service.repo.counts(bid)
+    counts = await BroadcastRepository(db).counts(bid)
     # Only the sends whose request was out stay 'sending' (uncertain after the restart).
     assert counts["sending"] == (0 if answered else hanging)
     assert counts["sent"] == 4 and counts["pending"] == 12 - 4 - counts["sending"]
     assert await service.recover() == ({} if answered else {bid: hanging})
     rest = FakeSend()
-    final = await service.run(bid, rest, on_progress=quiet)
+    final = await run(service, sender, bid, rest, on_progress=quiet)
     assert final is not None
     assert set(rest.calls).isdisjoint(stuck.calls)
     assert (set(stuck.hanging) <= set(rest.calls)) is answered  # waited-out sends resent

@@ -42,7 +42,6 @@ async def cohort_with_activity(
     training: TrainingServices, db: Database, clock: FixedClock, catalogue: Catalogue
 ) -> int:
     """Three members: Sari finished BerAKHLAK long ago (24 JP), Budi one lesson, Citra idle."""
-    training.stats.use_catalogue(lambda: catalogue)
     cohort = await training.cohorts.create("Bendan Ngisor 2026", by=ADMIN_ID)
     await add_user(db, 1, "Sari", clock, unit="Kelurahan Bendan Ngisor")
     await add_user(db, 2, "=HYPERLINK(\"x\")", clock, unit="+Karangrejo")

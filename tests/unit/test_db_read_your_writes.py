@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 import pytest
 
-from bot.storage import Database
+from bot.storage import Conflict, Database
 
 
 async def test_a_read_after_a_commit_sees_it_while_other_reads_run(db: Database) -> None:
@@ -41,7 +40,7 @@ async def test_a_read_after_a_commit_sees_it_while_other_reads_run(db: Database)
 async def test_single_statement_writes_commit_on_their_own(db: Database) -> None:
     await db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
     assert await db.execute("INSERT INTO items (name) VALUES ('a'), ('b')") == 2
-    rows = await db.write_returning(
+    rows = await db.returning(
         "INSERT INTO items (name) VALUES (?) RETURNING id, name", ("c",)
     )
     assert [(r["id"], r["name"]) for r in rows] == [(3, "c")]
@@ -49,7 +48,7 @@ async def test_single_statement_writes_commit_on_their_own(db: Database) -> None
     assert await db.execute("UPDATE items SET name = name || '!' RETURNING id") == 3
     assert await db.fetch_value("SELECT group_concat(name, ',') FROM items") == "a!,b!,c!"
     # A failing statement changes nothing and leaves no transaction open behind it.
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(Conflict):
         await db.execute("INSERT INTO items (name) VALUES ('d'), ('a!')")
     assert await db.fetch_value("SELECT COUNT(*) FROM items") == 3
     async with db.transaction() as conn:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import Database, Migration, MigrationError
-from bot.storage.db import bundled_migrations
+from bot.storage import Database, Migration, MigrationError, SqliteDatabase
+from bot.storage.sqlite import bundled_migrations
 from bot.storage.users import ChatRepository, UserRepository
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -19,11 +19,11 @@ async def _columns(db: Database, table: str) -> list[str]:
 
 
 async def test_blank_database_migrates_to_latest(tmp_path: Path) -> None:
-    async with Database(tmp_path / "blank.db") as db:
-        assert await db.user_version() == 0
+    async with SqliteDatabase(tmp_path / "blank.db") as db:
+        assert await db.schema_version() == 0
         version = await db.migrate()
         assert version == len(bundled_migrations())
-        assert await db.user_version() == version
+        assert await db.schema_version() == version
         tables = {
             row["name"]
             for row in await db.fetch_all("SELECT name FROM sqlite_master WHERE type='table'")
@@ -44,10 +44,10 @@ async def test_blank_database_migrates_to_latest(tmp_path: Path) -> None:
 async def test_failed_migration_leaves_previous_version(tmp_path: Path) -> None:
     good = Migration(1, "good", "CREATE TABLE a (x INTEGER);")
     bad = Migration(2, "bad", "CREATE TABLE b (y INTEGER);\nINSERT INTO missing VALUES (1);")
-    async with Database(tmp_path / "m.db") as db:
+    async with SqliteDatabase(tmp_path / "m.db") as db:
         with pytest.raises(MigrationError, match="002_bad"):
             await db.migrate([good, bad])
-        assert await db.user_version() == 1
+        assert await db.schema_version() == 1
         names = {r["name"] for r in await db.fetch_all("SELECT name FROM sqlite_master")}
         assert "a" in names
         assert "b" not in names  # the half of migration 2 that ran was rolled back
@@ -57,7 +57,7 @@ async def test_failed_migration_leaves_previous_version(tmp_path: Path) -> None:
 
 
 async def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    async with Database(tmp_path / "n.db") as db:
+    async with SqliteDatabase(tmp_path / "n.db") as db:
         await db.migrate([Migration(1, "a", "CREATE TABLE a (x);"),
                           Migration(2, "b", "CREATE TABLE b (x);")])
         with pytest.raises(MigrationError, match="newer"):
