@@ -23,9 +23,9 @@ sandbox: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
-test: $(STAMP)
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/python -m pytest -q --numprocesses=auto --maxprocesses=4
 
 fuzz: $(STAMP)

@@ -33,7 +33,7 @@ from bench.common import (
     wait_for_polling,
 )
 from bot.sandbox.emulator import BotApiEmulator, FloodLimits, RequestRecord
-from bot.storage import Database, SqliteDatabase, to_epoch
+from bot.storage import SqliteDatabase, to_epoch
 from bot.storage.broadcasts import BroadcastRepository
 
 TELEGRAM_RATE = 30.0

@@ -2,8 +2,9 @@
 
 Run: ``python bench/emulator_roundtrip.py [--requests N] [--runs 3]``.  Flood limits are off; the
 figures are the median of the runs, sequential (one caller) and with 16 concurrent callers.
-A bare aiohttp client is measured too: PTB's client side (httpx, object parsing) costs more
-than the emulator itself, and client and server share one process and event loop here.
+A bare aiohttp client is measured too, and PTB's Bot over Sinau's own request class
+(bot/transport.py, aiohttp): PTB's client side (httpx, object parsing) costs more than the
+emulator itself, and client and server share one process and event loop here.
 """
 
 from __future__ import annotations
@@ -15,14 +16,18 @@ import time
 
 import aiohttp
 import telegram
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.clock import Clock
 from bot.sandbox.emulator import BotApiEmulator
+from bot.transport import BotApiRequest
 
 
-async def _run(emu: BotApiEmulator, chat_id: int, total: int, callers: int) -> float:
+async def _run(emu: BotApiEmulator, chat_id: int, total: int, callers: int,
+               sinau: bool = False) -> float:
     # One connection per caller so concurrency is real, as in a bot with a connection pool.
-    request = HTTPXRequest(connection_pool_size=max(callers, 1) + 1)
+    request: BaseRequest = (BotApiRequest(Clock(), emu.url, connection_pool_size=callers + 1)
+                            if sinau else HTTPXRequest(connection_pool_size=max(callers, 1) + 1))
     bot = telegram.Bot(
         emu.token,
         base_url=f"{emu.url}/bot",
@@ -69,14 +74,17 @@ async def main() -> None:
     args = parser.parse_args()
     async with BotApiEmulator(flood_limits=False) as emu:
         user = emu.add_user("Bench", started=True)
-        for label, runner in (("PTB Bot", _run), ("aiohttp", _run_raw)):
+        async def _sinau(emu: BotApiEmulator, chat_id: int, total: int, callers: int) -> float:
+            return await _run(emu, chat_id, total, callers, sinau=True)
+
+        for label, runner in (("PTB Bot", _run), ("PTB+Sinau", _sinau), ("aiohttp", _run_raw)):
             for callers in (1, 16):
                 rates = []
                 for _ in range(args.runs):
                     rates.append(await runner(emu, user.id, args.requests, callers))
                     emu.reset_records()
                 print(
-                    f"{label:<8} {callers:>2} caller(s): median {statistics.median(rates):6.0f} "
+                    f"{label:<9} {callers:>2} caller(s): median {statistics.median(rates):6.0f} "
                     f"round trips/s (runs: {', '.join(f'{r:.0f}' for r in rates)})"
                 )
 

@@ -38,17 +38,14 @@ from bench.learners import Learner, Tracker, sinau_journey
 from bench.seed import BIG_COHORT, FIRST_ID, NOW, ensure
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.content.catalogue import CatalogueHolder
 from bot.content.loader import Catalogue
-from bot.learning.service import LearningService
 from bot.sandbox.emulator import BotApiEmulator
-from bot.services import load_packs
 from bot.storage import SqliteDatabase
 from bot.storage.nudges import NudgeRepository
-from bot.storage.training import TrainingRepository
-from bot.storage.training_stats import CohortStatsRepository
 from bot.storage.users import UserRepository
 from bot.training.export import to_xlsx
-from bot.training.stats import StatsService
+from bot.wiring import compose, load_packs
 
 SIZES = (1_000, 10_000, 100_000)
 GOAL_MS = {"nudge due query": 50.0, "/progress": 50.0, "/stats": 2000.0, "/export": 2000.0}
@@ -109,13 +106,10 @@ async def queries(path: Path, learners: int, runs: int) -> dict[str, Any]:
     await db.open()
     try:
         nudges = NudgeRepository(db)
-        learning = LearningService(db, catalogue, clock, settings.learning,
-                                   settings.locale.timezone)
+        services = compose(settings, clock, db, CatalogueHolder(catalogue))
+        learning = services.learning
         users = UserRepository(db)
-        stats = StatsService(CohortStatsRepository(db), TrainingRepository(db),
-                             lambda: catalogue, clock, settings.zone,
-                             minutes_per_jp=settings.learning.minutes_per_jp,
-                             jp_target=settings.learning.annual_jp_target)
+        stats = services.training.stats
         learner = await users.get(FIRST_ID + learners // 2)
         assert learner is not None
         members = min(BIG_COHORT, learners)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from bench.common import OUT
 from bot.content.loader import load_catalogue
-from bot.storage import Database, SqliteDatabase
+from bot.storage import SqliteDatabase
 from bot.storage.sqlite import bundled_migrations
 
 SEED_VERSION = 1

@@ -137,8 +137,10 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _migrate(settings: Settings) -> int:
+    from bot.logs import setup_logging
     from bot.storage import open_database
 
+    setup_logging()  # each migration is logged as it starts ("applying migration 003_...")
     async with open_database(settings.database.path) as db:
         version = await db.migrate()
         where = db.describe()

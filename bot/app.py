@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,11 +26,14 @@ from bot.context import BotData, SinauContext
 from bot.delivery.limiter import SinauRateLimiter
 from bot.handlers import menus, register
 from bot.scheduling import jobs
+from bot.storage import metered
 from bot.transport import BotApiRequest
 
 logger = logging.getLogger(__name__)
 
 SinauApp = Application[Any, SinauContext, Any, Any, BotData, Any]
+
+UNLIMITED = 1_000_000
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -40,8 +44,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     """
 
     def __init__(self, max_concurrent_updates: int = 64) -> None:
-        super().__init__(max_concurrent_updates)
+        # python-telegram-bot's own limit would take a slot before the chat's turn; it is
+        # set out of reach and the real one (``_slots``) is taken after the turn instead.
+        super().__init__(UNLIMITED)
+        self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
+        # Database round trips of the latest updates: (update id, round trips).
+        self.round_trips: deque[tuple[int, int]] = deque(maxlen=1000)
         self._users: dict[int, int] = {}
         # Flood control counts each update as it arrives (bot.handlers.flood installs it):
         # False means "refused", handled at once instead of queueing behind the chat's backlog.
@@ -57,7 +66,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 return update.effective_user.id
         return 0
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run ``coroutine`` after the earlier updates of the same chat.
 
         The chat's turn comes before a concurrency slot, so one chat's backlog (a flood whose
@@ -70,17 +79,16 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:
-            async with lock:
-                await super().process_update(update, coroutine)
+            async with lock, self._slots:
+                with metered() as meter:
+                    await coroutine
+                if isinstance(update, Update):
+                    self.round_trips.append((update.update_id, meter.round_trips))
         finally:
             self._users[key] -= 1
             if not self._users[key]:
                 del self._users[key]
                 del self._locks[key]
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run the update (its chat's turn and a slot are already held)."""
-        await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -127,7 +127,7 @@ class Press:
     action: str
     args: tuple[str, ...] = ()
 
-    def int(self, index: int) -> int:
+    def number(self, index: int) -> int:
         """Argument ``index`` as an integer (it was checked to be digits)."""
         return int(self.args[index])
 

@@ -7,7 +7,7 @@ import os
 import tomllib
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -265,21 +265,21 @@ def describe_error(exc: ValidationError) -> str:
     return f"config error: {key} ({_env_name(loc)}): {message}{tail}"
 
 
-def load_settings(config_path: Path | str | None = None, **overrides: object) -> Settings:
+def load_settings(config_path: Path | str | None = None, **overrides: Any) -> Settings:
     """Load settings from the TOML file (if any) and the environment; raise ConfigError."""
     explicit = config_path if config_path is not None else os.environ.get("SINAU_CONFIG")
     path = Path(explicit) if explicit else DEFAULT_CONFIG_FILE
     if explicit and not path.is_file():
         raise ConfigError(f"config error: config file {str(path)!r} not found")
+    found: Path | None = None
     if path.is_file():
         try:
             tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"config error: {path}: {exc}") from None
-    else:
-        path = None
+        found = path
     try:
-        return _with_file(path)(**overrides)
+        return _with_file(found)(**overrides)
     except ValidationError as exc:
         raise ConfigError(describe_error(exc)) from None
     except SettingsError as exc:

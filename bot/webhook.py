@@ -83,7 +83,7 @@ class _BodyLimit(httputil.HTTPMessageDelegate):
 class LimitedHTTPServer(HTTPServer):
     """tornado's HTTPServer with a request body cap (see the module docstring)."""
 
-    def initialize(self, *args: Any, body_limit: int = MAX_BODY_BYTES,  # type: ignore[override]
+    def initialize(self, *args: Any, body_limit: int = MAX_BODY_BYTES,
                    **kwargs: Any) -> None:
         """Keep the limit; tornado's ``max_body_size`` enforces it for chunked bodies."""
         self._body_limit = body_limit

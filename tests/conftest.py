@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,10 @@ from bot.config import Settings
 from bot.content.catalogue import Catalogue, CatalogueHolder
 from bot.content.loader import load_catalogue
 from bot.delivery.models import Sender
+from bot.sandbox.emulator import BotApiEmulator
 from bot.storage import Database, SqliteDatabase
 from bot.wiring import Services, compose
+from tests.e2e.harness import Sinau
 
 # python-telegram-bot warns on every RetryAfter unless its coming timedelta durations are opted
 # into; the bot opts in (bot.app), and so do tests that build a Bot themselves.
@@ -38,6 +40,20 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 
 
 @pytest.fixture
+async def emulator(request: pytest.FixtureRequest) -> AsyncIterator[BotApiEmulator]:
+    """The strict Bot API emulator on loopback, Telegram's flood limits on.
+
+    A module or test changes its options with ``@pytest.mark.emulator(flood_limits=False)``.
+    """
+    marker = request.node.get_closest_marker("emulator")
+    options: dict[str, Any] = {"flood_limits": True, **(marker.kwargs if marker else {})}
+    emu = BotApiEmulator(token=TEST_TOKEN, **options)
+    await emu.start()
+    yield emu
+    await emu.stop()
+
+
+@pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated database in a temporary file."""
     database = SqliteDatabase(tmp_path / "unit.db")
@@ -52,3 +68,30 @@ def composed(db: Database, clock: Clock, settings: Settings | None = None, *,
     """The services as the bot composes them, over a test's database (no Telegram)."""
     holder = CatalogueHolder(catalogue if catalogue is not None else load_catalogue())
     return compose(settings or Settings(), clock, db, holder, sender=sender)
+
+
+@pytest.fixture
+async def start_sinau(
+    emulator: BotApiEmulator, make_settings: Callable[..., Settings]
+) -> AsyncIterator[Callable[..., Awaitable[Sinau]]]:
+    """Start the bot with optional settings sections overridden; stopped after the test."""
+    started: list[Sinau] = []
+
+    async def factory(**overrides: Any) -> Sinau:
+        bot = Sinau(emulator, make_settings, **overrides)
+        await bot.start()
+        started.append(bot)
+        return bot
+
+    yield factory
+    for bot in started:
+        await bot.stop()
+    # Every request the bot made in the test must have passed the emulator's spec and flood
+    # checks; a test that provokes violations on purpose clears them itself.
+    assert [(v.method, v.description) for v in emulator.violations] == []
+
+
+@pytest.fixture
+async def sinau(start_sinau: Callable[..., Awaitable[Sinau]]) -> Sinau:
+    """The bot with default settings."""
+    return await start_sinau()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -296,7 +296,7 @@ def _dotted(loc: Loc) -> str:
     return out
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: Mapping[str, Any]) -> str:
     """A message for trainers, not programmers, for one pydantic error."""
     loc: Loc = tuple(error["loc"])
     kind = error["type"]
@@ -352,7 +352,7 @@ def _message(error: dict[str, Any]) -> str:
     return f"{where}: {error['msg']}" if where else error["msg"]
 
 
-def _line_for(error: dict[str, Any], lines: LineMap) -> int:
+def _line_for(error: Mapping[str, Any], lines: LineMap) -> int:
     loc: Loc = tuple(error["loc"])
     ctx = error.get("ctx") or {}
     if error["type"] == "markdown" and loc in lines.value_lines:

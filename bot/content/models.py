@@ -111,29 +111,23 @@ def _few_line_feeds(text: str) -> str:
     return text
 
 
-def _text(max_length: int | None, *checks: Any, markdown: bool = False) -> Any:
-    """A non-empty string type with a length limit and extra checks."""
-    return Annotated[
-        str,
-        Field(
-            min_length=1,
-            max_length=max_length,
-            description="Markdown subset" if markdown else "plain text",
-        ),
-        *(AfterValidator(c) for c in checks),
-    ]
+def _text(max_length: int | None, *, markdown: bool = False) -> Any:
+    """The field of a non-empty string with a length limit."""
+    return Field(min_length=1, max_length=max_length,
+                 description="Markdown subset" if markdown else "plain text")
 
 
 Key = Annotated[str, Field(pattern=KEY_PATTERN, description="lowercase a-z, 0-9 and '-'")]
-AnyText = _text(None)
-CourseTitleStr = _text(COURSE_TITLE_MAX, _plain)
-LessonTitleStr = _text(LESSON_TITLE_MAX, _plain)
-DescriptionStr = _text(DESCRIPTION_MAX, _plain)
-CardStr = _text(CARD_MAX, _markdown, markdown=True)
-QuestionStr = _text(QUESTION_MAX, _plain)
-OptionStr = _text(OPTION_MAX, _plain)
-ExplanationStr = _text(EXPLANATION_MAX, _plain, _few_line_feeds)
-DiscussionStr = _text(DISCUSSION_MAX, _plain)
+AnyText = Annotated[str, _text(None)]
+CourseTitleStr = Annotated[str, _text(COURSE_TITLE_MAX), AfterValidator(_plain)]
+LessonTitleStr = Annotated[str, _text(LESSON_TITLE_MAX), AfterValidator(_plain)]
+DescriptionStr = Annotated[str, _text(DESCRIPTION_MAX), AfterValidator(_plain)]
+CardStr = Annotated[str, _text(CARD_MAX, markdown=True), AfterValidator(_markdown)]
+QuestionStr = Annotated[str, _text(QUESTION_MAX), AfterValidator(_plain)]
+OptionStr = Annotated[str, _text(OPTION_MAX), AfterValidator(_plain)]
+ExplanationStr = Annotated[str, _text(EXPLANATION_MAX), AfterValidator(_plain),
+                           AfterValidator(_few_line_feeds)]
+DiscussionStr = Annotated[str, _text(DISCUSSION_MAX), AfterValidator(_plain)]
 
 
 class Localized(BaseModel):

@@ -479,11 +479,11 @@ def plain_text_issues(text: str) -> list[MarkdownIssue]:
         ("[link](url)", r"\[[^\]\n]+\]\([^)\n]+\)"),
         ("`code`", r"`[^`\n]+`"),
     ):
-        m = re.search(pattern, text)
-        if m:
+        found = re.search(pattern, text)
+        if found:
             issues.append(
                 MarkdownIssue(
-                    m.group(), f"{marker} is not formatted in plain-text fields; remove it"
+                    found.group(), f"{marker} is not formatted in plain-text fields; remove it"
                 )
             )
     return issues

@@ -16,7 +16,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -35,23 +34,9 @@ from bot.delivery.limiter import retry_after_seconds
 from bot.delivery.models import Claim, DeliveryResult, OutgoingMessage, Unclaim
 from bot.delivery.stats import DeliveryStats
 from bot.logs import scrub
+from bot.transport import never_arrived, server_answered
 
 logger = logging.getLogger(__name__)
-
-
-# httpx failures that prove the request never reached the server: safe to repeat.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-def _never_arrived(exc: NetworkError) -> bool:
-    """True when the request certainly did not reach the Bot API server."""
-    cause = exc.__cause__
-    return isinstance(cause, _NOT_SENT)
-
-
-def _server_answered(exc: NetworkError) -> bool:
-    """True for an error the server itself returned (a 5xx), not a broken connection."""
-    return not isinstance(exc.__cause__, httpx.HTTPError)
 
 
 def markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
@@ -130,8 +115,8 @@ class BulkSender:
             except BadRequest as exc:
                 return self._failed(message, exc, retries)
             except NetworkError as exc:  # TimedOut included
-                repeatable = _never_arrived(exc) or (
-                    not isinstance(exc, TimedOut) and _server_answered(exc)
+                repeatable = never_arrived(exc) or (
+                    not isinstance(exc, TimedOut) and server_answered(exc)
                 )
                 if not repeatable and message.at_most_once:
                     logger.warning("send to %s uncertain: %s", message.chat_id, exc.message)
@@ -178,7 +163,7 @@ class BulkSender:
         if message.media is not None:
             send = (self._bot.send_photo if message.media.kind == "photo"
                     else self._bot.send_document)
-            return await send(  # type: ignore[operator]
+            return await send(
                 message.chat_id, message.media.file_id, caption=message.text or None, **options
             )
         if message.document is not None:

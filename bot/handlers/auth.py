@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
@@ -18,7 +18,7 @@ from bot.training.roles import Role
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[Update, SinauContext], Awaitable[Any]]
+Handler = Callable[[Update, SinauContext], Coroutine[Any, Any, Any]]
 
 #: Every handler wrapped by ``require_role`` (the authorization test walks this list).
 PROTECTED: list[Handler] = []

@@ -89,7 +89,8 @@ async def answer_content(update: Update, context: SinauContext, ref: str) -> Non
 
 async def _audience_view(context: SinauContext, bid: int) -> tuple[str, Any]:
     cohorts = await context.services.training.cohorts.all()
-    rows = [[(context.t("broadcast.btn_everyone"), data("bc", "au", bid, "e"))]]
+    rows: list[list[tuple[str, str]]] = [[(context.t("broadcast.btn_everyone"),
+                                           data("bc", "au", bid, "e"))]]
     rows += [[(context.label("broadcast.btn_cohort", name=c.name),
                data("bc", "au", bid, "c", c.id))] for c in cohorts[:20]]
     rows += [[(context.label("broadcast.btn_group", name=c.name),
@@ -147,7 +148,7 @@ async def on_button(update: Update, context: SinauContext) -> None:
         await query.answer(context.t("common.expired_button"))
         return
     action, parts = press.action, [press.area, press.action, *press.args]
-    bid = press.int(0)
+    bid = press.number(0)
     training = context.services.training
     if action == "x":
         await _cancel(update, context, bid)

@@ -103,7 +103,8 @@ async def _courses_view(context: SinauContext, cohort: Cohort) -> tuple[str, Key
 
 async def _members_view(context: SinauContext, cohort: Cohort, page: int) -> tuple[str, Keyboard]:
     members = await context.services.training.cohorts.members(cohort.id, page)
-    lines = [context.t("cohort.members_title", name=cohort.name, count=cohort.members)]
+    lines: list[str] = [context.t("cohort.members_title", name=cohort.name,
+                                  count=cohort.members)]
     for number, member in enumerate(members, start=page * MEMBERS_PAGE + 1):
         unit = f" — {member.unit}" if member.unit else ""
         inactive = "" if member.is_active else " ⛔"
@@ -210,7 +211,7 @@ async def on_button(update: Update, context: SinauContext) -> None:
         await query.answer()
         await show_menu(update, context.t("cohort.ask_name"), [])
         return
-    cohort = await training.cohorts.get(press.int(0))
+    cohort = await training.cohorts.get(press.number(0))
     if cohort is None:
         await query.answer(context.t("common.expired_button"))
         return
@@ -238,4 +239,4 @@ async def on_button(update: Update, context: SinauContext) -> None:
         await training.prompts.ask(sender.id, "cohort_deadline", f"{cohort.id}:{course_key}")
         await show_menu(update, context.t("cohort.ask_deadline"), [])
     elif action == "m":
-        await show_menu(update, *await _members_view(context, cohort, press.int(1)))
+        await show_menu(update, *await _members_view(context, cohort, press.number(1)))

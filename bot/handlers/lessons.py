@@ -116,7 +116,7 @@ async def on_lesson_callback(update: Update, context: SinauContext) -> None:
     if press is None:
         await expired(query, lang)
     elif press.action == "n":
-        view = await learning.turn_card(user, chat_id, message_id, press.int(0))
+        view = await learning.turn_card(user, chat_id, message_id, press.number(0))
         if view is None:
             await expired(query, lang)
             return
@@ -124,7 +124,7 @@ async def on_lesson_callback(update: Update, context: SinauContext) -> None:
         await edit(query, *lesson_card(lang, view))
     elif press.action == "q":
         show = AnswerFirst(query, presenter(context, chat_id))
-        question = await learning.start_quiz(user, chat_id, message_id, press.int(0), show)
+        question = await learning.start_quiz(user, chat_id, message_id, press.number(0), show)
         await show.settle(lang, ok=question is not None)
     else:
         shown = await learning.lesson_on(user, chat_id, message_id)

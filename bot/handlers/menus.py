@@ -70,9 +70,9 @@ async def install(bot: Any, services: Services) -> None:
     for lang in LANGUAGES:
         await bot.set_my_commands(command_list(lang), language_code=lang)
     scope = BotCommandScopeAllGroupChats()
-    for lang in (None, *LANGUAGES):
-        await bot.set_my_commands(command_list(lang or "id", GROUP_COMMANDS), scope=scope,
-                                  language_code=lang)
+    for code in (None, *LANGUAGES):
+        await bot.set_my_commands(command_list(code or "id", GROUP_COMMANDS), scope=scope,
+                                  language_code=code)
     roles = services.training.roles
     for user_id in await roles.staff_ids():
         known = await services.users.get(user_id)

@@ -92,7 +92,7 @@ async def on_callback(update: Update, context: SinauContext) -> None:
         await query.answer()
         await edit(query, context.t("privacy.kept"), None)
         return
-    if press is None or press.int(0) != _stamp(user):
+    if press is None or press.number(0) != _stamp(user):
         await expired(query, context.lang)
         return
     services = context.services

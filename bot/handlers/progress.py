@@ -37,7 +37,7 @@ async def progress_command(update: Update, context: SinauContext) -> None:
     shown = [c for c in report.courses if c.started or c.done or c.course.key == current]
     if not shown and report.courses:
         shown = report.courses[:1]
-    lines = [t(lang, "progress.title")]
+    lines: list[str] = [t(lang, "progress.title")]
     lines += [t(lang, "progress.course_line", title=c.course.title.get(lang),
                 bar=bar(c.done, c.total), done=c.done, total=c.total) for c in shown]
     stats = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Literal, cast
 
 from telegram import CallbackQuery, InputPollOption, Message, Poll, Update
 
@@ -26,6 +27,8 @@ from bot.learning.views import AnswerOutcome, LessonFinished, QuestionView, Revi
 from bot.storage.users import User
 
 Presenter = Callable[[QuestionView], Awaitable[Shown]]
+# A poll's option index as python-telegram-bot types it (Telegram allows 12 options).
+PollOption = Literal[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
 
 
 def poll_mode(context: SinauContext) -> bool:
@@ -56,7 +59,8 @@ def presenter(context: SinauContext, chat_id: int) -> Presenter:
              for o in question.options],
             is_anonymous=False,
             type=Poll.QUIZ,
-            correct_option_ids=[question.correct],
+            # Course packs allow at most 10 options, so the index is always in range.
+            correct_option_ids=[cast(PollOption, question.correct)],
             explanation=rules.poll_explanation(question.explanation.get(lang)),
             explanation_parse_mode=None,
             question_parse_mode=None,
@@ -110,7 +114,8 @@ async def on_callback(update: Update, context: SinauContext) -> None:
     if press is None:
         await expired(query, lang)
     elif press.action == "a":
-        outcome = await learning.answer(user, chat_id, message_id, press.int(0), press.int(1))
+        outcome = await learning.answer(user, chat_id, message_id, press.number(0),
+                                        press.number(1))
         if outcome is None:
             await expired(query, lang)
             return
@@ -119,7 +124,7 @@ async def on_callback(update: Update, context: SinauContext) -> None:
         if outcome.finished is not None:
             await send_finished(context, chat_id, outcome.finished)
     else:
-        view = await learning.next_question(user, chat_id, message_id, press.int(0))
+        view = await learning.next_question(user, chat_id, message_id, press.number(0))
         if view is None:
             await expired(query, lang)
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -23,7 +23,7 @@ from bot.learning.views import LearnerSnapshot, LessonView, QuestionView, Review
 MESSAGE_LIMIT = 4096
 BAR_WIDTH = 10
 
-Row = list[InlineKeyboardButton]
+Row = Sequence[InlineKeyboardButton]
 
 
 def button(text: str, data: str) -> InlineKeyboardButton:
@@ -35,7 +35,7 @@ def button(text: str, data: str) -> InlineKeyboardButton:
 
 def keyboard(*rows: Row) -> InlineKeyboardMarkup:
     """An inline keyboard of the non-empty rows."""
-    return InlineKeyboardMarkup([row for row in rows if row])
+    return InlineKeyboardMarkup([list(row) for row in rows if row])
 
 
 def esc(text: str) -> str:

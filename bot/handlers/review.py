@@ -37,7 +37,7 @@ async def on_callback(update: Update, context: SinauContext) -> None:
     elif press.action == "go":
         await review_command(update, context)
     elif press.action == "a":
-        outcome = await learning.answer(user, chat_id, message_id, 0, press.int(0))
+        outcome = await learning.answer(user, chat_id, message_id, 0, press.number(0))
         if outcome is None:
             await expired(query, lang)
             return

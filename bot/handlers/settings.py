@@ -8,7 +8,7 @@ from bot.buttons import data, parse
 from bot.context import SinauContext
 from bot.handlers.keyboards import language_keyboard, time_keyboard, unit_keyboard
 from bot.handlers.render import button, edit, expired, keyboard, onboarded
-from bot.i18n import LANGUAGES, t
+from bot.i18n import LANGUAGES, SafeHtml, t
 from bot.learning.onboarding import format_time
 from bot.storage.users import User
 
@@ -23,7 +23,7 @@ def menu(context: SinauContext, user: User,
              time=user.nudge_time or default,
              days=t(lang, f"settings.{user.nudge_days}"))
     if saved:
-        text = f"{t(lang, 'settings.saved')}\n{text}"
+        text = SafeHtml(f"{t(lang, 'settings.saved')}\n{text}")
     markup = keyboard(
         [button(t(lang, "settings.language"), data("st", "lang")),
          button(t(lang, "settings.name"), data("st", "name"))],

@@ -109,7 +109,7 @@ async def _pressed_cohort(
 ) -> tuple[str, Cohort] | None:
     """Parse ``<area>:<action>:<cohort id>`` and answer the press; None (answered) if stale."""
     press = parse(query.data)
-    cohort = (await context.services.training.cohorts.get(press.int(0))
+    cohort = (await context.services.training.cohorts.get(press.number(0))
               if press is not None and press.action in actions else None)
     if press is None or cohort is None:
         await query.answer(context.t("common.expired_button"))

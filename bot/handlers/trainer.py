@@ -95,7 +95,7 @@ async def trainer_help(update: Update, context: SinauContext) -> None:
     names = list(TRAINER_COMMANDS)
     if context.services.training.roles.is_admin(sender.id):
         names += ADMIN_COMMANDS
-    lines = [context.t("trainer.help_title")]
+    lines: list[str] = [context.t("trainer.help_title")]
     lines += [f"/{name} — {context.t(f'commands.{name}')}" for name in names]
     await message.reply_text("\n".join(lines))
 

@@ -73,8 +73,9 @@ async def receive(update: Update, context: SinauContext) -> None:
         await message.reply_text(context.t("upload.wrong_type", name=name))
         return
     limit = context.services.settings.content.max_upload_bytes
-    if (document.file_size or 0) > limit:
-        await message.reply_text(context.t("upload.too_large", size=-(-document.file_size // 1024),
+    declared = document.file_size or 0
+    if declared > limit:
+        await message.reply_text(context.t("upload.too_large", size=-(-declared // 1024),
                                            limit=limit // 1024))
         return
     try:

@@ -118,5 +118,5 @@ def choose_language(
 ) -> str:
     """Language by precedence: the learner's setting, Telegram's code, their text, else id."""
     if chosen in LANGUAGES:
-        return chosen  # type: ignore[return-value]
+        return chosen
     return language_from_code(telegram_code) or detect_language(text or "") or DEFAULT_LANGUAGE

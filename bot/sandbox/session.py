@@ -286,12 +286,12 @@ async def _converse(console: Console, script: list[str] | None, interactive: boo
     reader = LineReader(interactive=interactive, prompt=console.prompt)
     while True:
         try:
-            line = await reader.next_line(1.0 if interactive else None)
+            typed = await reader.next_line(1.0 if interactive else None)
         except TimeoutError:
             # Idle at the prompt: show what the ticks sent meanwhile.
             console.show_background()
             continue
-        if line is None or not await console.handle(line):
+        if typed is None or not await console.handle(typed):
             return
 
 

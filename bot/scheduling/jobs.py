@@ -29,7 +29,7 @@ retention purge only needs to happen some time each day.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -121,7 +121,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any], services: Services)
     return names
 
 
-def _wrap(spec: JobSpec, services: Services) -> Callable[[Any], Awaitable[None]]:
+def _wrap(spec: JobSpec, services: Services) -> Callable[[Any], Coroutine[Any, Any, None]]:
     async def job(context: Any) -> None:
         try:
             await spec.run(context.application, services)

@@ -67,7 +67,7 @@ def nudge_message(
     backoff_gap: int | None = None,
 ) -> OutgoingMessage:
     """The daily nudge: what is next, reviews, streak, JP, and a button that starts it."""
-    lines = [_greeting(lang, name, local_now.time())]
+    lines: list[str] = [_greeting(lang, name, local_now.time())]
     if facts.lesson_title:
         lines.append(t(lang, "nudge.next_lesson", title=facts.lesson_title,
                        minutes=facts.lesson_minutes or 0))

@@ -7,12 +7,14 @@ driver's connection or error type (``Conflict`` stands for a broken constraint).
 from bot.storage.db import (
     Conflict,
     Database,
+    Meter,
     Migration,
     MigrationError,
     Pending,
     Row,
     StorageError,
     from_epoch,
+    metered,
     to_epoch,
 )
 from bot.storage.sqlite import SqliteDatabase
@@ -20,6 +22,7 @@ from bot.storage.sqlite import SqliteDatabase
 __all__ = [
     "Conflict",
     "Database",
+    "Meter",
     "Migration",
     "MigrationError",
     "Pending",
@@ -27,6 +30,7 @@ __all__ = [
     "SqliteDatabase",
     "StorageError",
     "from_epoch",
+    "metered",
     "open_database",
     "to_epoch",
 ]

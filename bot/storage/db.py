@@ -15,7 +15,8 @@ a ``Pending`` whose value is there once the block has committed. Errors of waiti
 (a ``Conflict``, say) surface when they are sent: at the next read, or at the block's end.
 
 ``round_trips`` counts every exchange with the database (a hop to SQLite's thread, a network
-exchange with PostgreSQL), so tests can hold the hot paths to their budget.
+exchange with PostgreSQL); ``metered()`` counts the ones made by one piece of work (the bot
+meters each update), so tests can hold the hot paths to their budget.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from __future__ import annotations
 import asyncio
 import re
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 T = TypeVar("T")
 
@@ -195,6 +196,27 @@ class _Tx:
 _current: ContextVar[_Tx | None] = ContextVar("sinau_transaction", default=None)
 
 
+@dataclass
+class Meter:
+    """Database round trips made by one piece of work (and the tasks it starts)."""
+
+    round_trips: int = 0
+
+
+_meter: ContextVar[Meter | None] = ContextVar("sinau_db_meter", default=None)
+
+
+@contextmanager
+def metered() -> Iterator[Meter]:
+    """Count the round trips made inside the block (in this task and tasks it starts)."""
+    meter = Meter()
+    token = _meter.set(meter)
+    try:
+        yield meter
+    finally:
+        _meter.reset(token)
+
+
 class Database(ABC):
     """An opened database; see the module docstring for the unit-of-work rules."""
 
@@ -202,6 +224,13 @@ class Database(ABC):
 
     def __init__(self) -> None:
         self.round_trips = 0
+
+    def _hop(self) -> None:
+        """One exchange with the database is about to happen: count it."""
+        self.round_trips += 1
+        meter = _meter.get()
+        if meter is not None:
+            meter.round_trips += 1
 
     # ------------------------------------------------------------------ lifecycle
     @abstractmethod
@@ -212,7 +241,7 @@ class Database(ABC):
     async def close(self) -> None:
         """Disconnect (idempotent)."""
 
-    async def __aenter__(self) -> Database:
+    async def __aenter__(self) -> Self:
         await self.open()
         return self
 

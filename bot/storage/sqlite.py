@@ -131,7 +131,7 @@ class SqliteDatabase(Database):
         ``Connection._execute`` is how each of aiosqlite's public methods reaches its thread;
         it is the one place Sinau uses it (aiosqlite is pinned in pyproject.toml).
         """
-        self.round_trips += 1
+        self._hop()
         raw = conn._conn
         try:
             return await conn._execute(fn, raw)
@@ -177,7 +177,7 @@ class SqliteDatabase(Database):
     async def _rollback(self, tx: _Tx) -> None:
         try:
             conn = self._conn(self._writer)
-            self.round_trips += 1
+            self._hop()
             await conn.execute("ROLLBACK")
         finally:
             tx.begun = False

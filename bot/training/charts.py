@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 _BLUE = "#1e508c"
 
@@ -50,6 +51,6 @@ def weekly_chart(labels: Sequence[str], counts: Sequence[int], *, title: str,
     ax.set_xticks(list(range(len(labels))), labels, rotation=0, fontsize=8)
     ax.set_ylabel(axis)
     ax.set_title(title)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     figure.tight_layout()
     return _png(figure)

@@ -142,7 +142,7 @@ class StatsService:
             cohort_id, f"{today.year}-01-01", f"{today.year}-12-31"
         )
         jps = [self._jp(m) for m in minutes.values()]
-        hardest = []
+        hardest: list[HardQuestion] = []
         for score in await self._stats.question_scores(cohort_id, HARDEST * 4):
             course = catalogue.course(score.course_key)
             question = catalogue.question(score.course_key, score.lesson_key, score.question_key)

@@ -11,7 +11,6 @@ from telegram.ext import ExtBot
 from bot.config import DeliverySettings
 from bot.delivery.limiter import SinauRateLimiter
 from bot.sandbox.emulator import BotApiEmulator
-from tests.conftest import TEST_TOKEN
 
 
 @pytest.fixture(autouse=True)
@@ -19,15 +18,6 @@ def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
     # PTB 22 warns (an error under our warning filter) when it builds a RetryAfter unless the
     # process opts in to timedelta durations; the 429 tests need RetryAfter to be raised.
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    """A Bot API emulator with Telegram's flood limits."""
-    emu = BotApiEmulator(token=TEST_TOKEN, flood_limits=True)
-    await emu.start()
-    yield emu
-    await emu.stop()
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.storage.db import Database
-from tests.e2e.conftest import emulator, sinau, start_sinau
 
-__all__ = ["dump_database", "emulator", "sinau", "start_sinau"]
+__all__ = ["diff_dumps", "dump_database"]
 
 Dump = dict[str, list[tuple[Any, ...]]]
 
@@ -19,12 +18,8 @@ VOLATILE = {"users": ("last_seen_at", "is_active", "first_name", "last_name", "u
 
 async def dump_database(db: Database) -> Dump:
     """Every row of every table, sorted, without the per-update bookkeeping columns."""
-    tables = [r[0] for r in await db.fetch_all(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "ORDER BY name")]
     out: Dump = {}
-    for table in tables:
-        columns = [r[1] for r in await db.fetch_all(f"PRAGMA table_info({table})")]
+    for table, columns in sorted((await db.tables()).items()):
         keep = [c for c in columns if c not in VOLATILE.get(table, ())]
         select = ", ".join(f'"{c}"' for c in keep)
         rows = await db.fetch_all(f'SELECT {select} FROM "{table}"')

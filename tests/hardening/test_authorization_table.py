@@ -10,7 +10,6 @@ silence, and not a single row changed in any table.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,6 @@ import pytest
 
 from bot.i18n import LANGUAGES, t
 from bot.sandbox.emulator import BotApiEmulator, FakeChat, FakeUser
-from tests.conftest import TEST_TOKEN
 from tests.e2e.harness import Message, Sinau, button_data
 from tests.e2e.learner import data_of, onboard, text, with_data
 from tests.hardening.conftest import diff_dumps, dump_database
@@ -93,6 +91,9 @@ CALLBACKS: dict[str, tuple[str, str]] = {
 #: Button areas whose press finds its session by the message it was pressed on.
 MESSAGE_BOUND = ("ls", "qz", "rv")
 
+# The strict emulator, flood limits off (test_flooding covers them).
+pytestmark = pytest.mark.emulator(flood_limits=False)
+
 REFUSAL_KEYS = ("auth.refused", "common.expired_button", "onboarding.start_first",
                 "discussion.only_in_group", "discussion.managers_only",
                 "common.unknown_command", "privacy.private_only")
@@ -104,15 +105,6 @@ def refusals() -> set[str]:
 
     return {re.sub(r"<[^>]+>", "", str(t(lang, key))).replace("&lt;", "<").replace(
         "&gt;", ">").replace("&amp;", "&") for lang in LANGUAGES for key in REFUSAL_KEYS}
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    """The strict emulator, flood limits off (test_flooding covers them)."""
-    emu = BotApiEmulator(token=TEST_TOKEN, flood_limits=False)
-    await emu.start()
-    yield emu
-    await emu.stop()
 
 
 @dataclass

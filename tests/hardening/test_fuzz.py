@@ -13,7 +13,6 @@ import asyncio
 import json
 import math
 import os
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,24 +20,16 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot.sandbox.emulator import BotApiEmulator
-from tests.conftest import TEST_TOKEN
 from tests.hardening.fuzz_strategies import actions
 from tests.hardening.fuzz_world import REGRESSIONS, Action, World, build_world, play, save_failure
 from tests.hardening.registry import literal_prefix, registered_commands, registered_patterns
-
-pytestmark = pytest.mark.fuzz
 
 UPDATES = int(os.environ.get("SINAU_FUZZ_EXAMPLES", "5000"))
 BATCH = 50
 
 
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    """The strict emulator with flood limits off: the fuzz is about content, not pace."""
-    emu = BotApiEmulator(token=TEST_TOKEN, flood_limits=False)
-    await emu.start()
-    yield emu
-    await emu.stop()
+# The strict emulator with flood limits off: the fuzz is about content, not pace.
+pytestmark = [pytest.mark.fuzz, pytest.mark.emulator(flood_limits=False)]
 
 
 async def check(world: World) -> None:

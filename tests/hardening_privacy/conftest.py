@@ -1,5 +1,1 @@
-"""Fixtures: the end-to-end emulator and bot fixtures, reused for the hardening tests."""
-
-from tests.e2e.conftest import emulator, sinau, start_sinau
-
-__all__ = ["emulator", "sinau", "start_sinau"]
+"""The hardening tests use the root fixtures (tests/conftest.py): emulator, the bot."""

@@ -142,7 +142,7 @@ async def test_sigkill_mid_broadcast_then_restart_sends_nobody_two_copies(
         await wait_until(lambda: sum(copies(emulator, u) for u in everyone) >= 25, 60, proc,
                          log)
         proc.send_signal(signal.SIGKILL)
-        await asyncio.to_thread(proc.wait, 10)
+        assert await asyncio.to_thread(proc.wait, 10) == -signal.SIGKILL  # killed, not exited
     finally:
         await stop(proc, signal.SIGKILL)
     emulator.answer_delays.clear()
@@ -266,7 +266,7 @@ async def test_sigkill_while_a_pack_is_activated_leaves_the_old_or_the_new_pack(
         # Different moments in the install loop (parse, write, rename).
         await asyncio.sleep(0.15 + 0.07 * round_)
         proc.send_signal(signal.SIGKILL)
-        await proc.wait()
+        assert await proc.wait() == -signal.SIGKILL  # killed mid-loop, not exited
         # What a restarting bot loads (bot.handlers.trainer.install): the stored packs merged
         # over the shipped ones. Never a half-written file, never a load error.
         stored = sorted(p.name for p in folder.glob("*.toml"))
@@ -328,7 +328,7 @@ async def test_sigkill_during_a_migration_keeps_the_previous_version(
     await asyncio.sleep(1.0)  # well inside the 30-million-row insert
     assert proc.returncode is None
     proc.send_signal(signal.SIGKILL)
-    await proc.wait()
+    assert await proc.wait() == -signal.SIGKILL
 
     version, tables, verdict = _version_and_tables(database.path)
     assert (version, verdict) == (latest, "ok")
@@ -357,14 +357,19 @@ async def test_sigkill_during_the_real_migrations_of_a_big_database(tmp_path: Pa
             " SELECT n, 'L' || n, 'Asia/Jakarta', 0, 0 FROM c")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SINAU_DATABASE__PATH": str(path)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "migrate", env=env, stdout=asyncio.subprocess.PIPE)
-    await asyncio.sleep(0.8)  # somewhere in start-up or migration 003 (400,000 schedules)
-    if proc.returncode is None:
-        proc.send_signal(signal.SIGKILL)
-    await proc.wait()
+        sys.executable, "-m", "bot", "migrate", env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    assert proc.stdout is not None
+    # Kill it once migration 003 (400,000 nudge schedules, the slow one) has begun.
+    while b"applying migration 003" not in (line := await asyncio.wait_for(
+            proc.stdout.readline(), 60)):
+        assert line, "the migration ended before 003 started"
+    proc.send_signal(signal.SIGKILL)
+    assert await proc.wait() == -signal.SIGKILL  # killed, not finished
     version, tables, verdict = _version_and_tables(path)
-    # Whatever moment the kill hit, each migration is all or nothing.
-    assert verdict == "ok" and version >= 2
+    # The kill hit mid-way, and each migration is all or nothing.
+    latest = bundled_migrations()[-1].version
+    assert verdict == "ok" and 2 <= version < latest
     with sqlite3.connect(path) as conn:
         users = conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]
         assert users == 400000
@@ -438,7 +443,7 @@ async def test_sigkill_loses_no_answer_the_learner_saw_confirmed(
     try:
         await wait_until(lambda: len(acked) >= 3 * QUIZZERS, 120, proc, log)
         proc.send_signal(signal.SIGKILL)  # learners keep pressing while the bot dies
-        await asyncio.to_thread(proc.wait, 10)
+        assert await asyncio.to_thread(proc.wait, 10) == -signal.SIGKILL
     finally:
         await stop(proc, signal.SIGKILL)
         for task in tasks:
