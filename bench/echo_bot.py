@@ -46,18 +46,29 @@ async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                   reply_markup=_markup(query.data or "echo:again"))
 
 
-def build(token: str, api_url: str) -> Application:  # type: ignore[type-arg]
-    """The echo Application, configured like Sinau's (HTML defaults aside)."""
-    app = (
+def build(token: str, api_url: str, *, transport: str = "httpx") -> Application:  # type: ignore[type-arg]
+    """The echo Application, configured like Sinau's (HTML defaults aside).
+
+    ``transport="aiohttp"`` gives it Sinau's own HTTP client (bot/transport.py) instead of
+    python-telegram-bot's default one: the control that separates the client from the rest.
+    """
+    builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{api_url}/bot")
         .base_file_url(f"{api_url}/file/bot")
         .concurrent_updates(64)
-        .connection_pool_size(64)
-        .pool_timeout(10)
-        .build()
     )
+    if transport == "aiohttp":
+        from bot.clock import Clock
+        from bot.transport import BotApiRequest
+
+        builder = builder.request(BotApiRequest(Clock(), api_url, connection_pool_size=64,
+                                                pool_timeout=10)).get_updates_request(
+            BotApiRequest(Clock(), api_url, connection_pool_size=1, read_timeout=20))
+    else:
+        builder = builder.connection_pool_size(64).pool_timeout(10)
+    app = builder.build()
     app.add_handler(MessageHandler(filters.ALL, echo))
     app.add_handler(CallbackQueryHandler(press))
     return app
@@ -65,7 +76,8 @@ def build(token: str, api_url: str) -> Application:  # type: ignore[type-arg]
 
 def main() -> None:
     """Run the echo bot until SIGTERM."""
-    app = build(os.environ["SINAU_TELEGRAM__TOKEN"], os.environ["SINAU_TELEGRAM__API_URL"])
+    app = build(os.environ["SINAU_TELEGRAM__TOKEN"], os.environ["SINAU_TELEGRAM__API_URL"],
+                transport=os.environ.get("BENCH_ECHO_TRANSPORT", "httpx"))
     app.run_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
 
 

@@ -18,6 +18,19 @@ ORDER = ("interactive", "broadcast", "broadcast_ceiling", "scale", "nudges")
 
 # What was changed in the bot because of these benchmarks (kept with the report it explains).
 CHANGES = """\
+- **One unit of work per learner action, three round trips per step.** Repositories join an
+  ambient transaction (`async with db.transaction()`); writes nobody needs an answer from wait
+  and go with the COMMIT, in one hop to SQLite's thread. A lesson session is recorded after its
+  card is shown, by the message that shows it, so `/learn`, a card turn and a quiz answer each
+  make 3 round trips (who wrote, one read, one write), asserted by
+  tests/e2e/test_round_trips.py; before, a `/learn` made 10.
+- **Sinau's own HTTP client.** The largest share of the bot's CPU was python-telegram-bot's
+  HTTPX client (about 20 % of the samples, plus an import attempt of `sniffio` on every
+  request). bot/transport.py puts aiohttp behind PTB's `BaseRequest`: PTB's `send_message`
+  over it makes about 2,000 round trips/s against 750 over HTTPX (bench/emulator_roundtrip.py,
+  one process). With both changes Sinau handles more updates per second than the echo bot;
+  the control below runs the echo bot on the same client, to show what is the client and
+  what is the rest.
 - **Stale reads under load (a correctness bug the interactive benchmark found).** Reads ran as
   three calls on the shared reader connection (execute, fetch, close); with concurrent handlers
   some statement was always open, so the reader's snapshot stayed open too and a handler did not
