@@ -141,7 +141,7 @@ async def _migrate(settings: Settings) -> int:
     from bot.storage import open_database
 
     setup_logging()  # each migration is logged as it starts ("applying migration 003_...")
-    async with open_database(settings.database.path) as db:
+    async with open_database(settings.database) as db:
         version = await db.migrate()
         where = db.describe()
     print(f"{where}: schema version {version}")
@@ -151,7 +151,11 @@ async def _migrate(settings: Settings) -> int:
 async def _backup(settings: Settings, target: Path) -> int:
     from bot.storage import SqliteDatabase
 
-    async with SqliteDatabase(settings.database.path) as db:
+    if settings.database.engine == "postgresql":
+        print("sinau backup copies an SQLite file; back a PostgreSQL database up with "
+              "pg_dump (see docs/operations.md)", file=sys.stderr)
+        return 1
+    async with SqliteDatabase(settings.database.sqlite_path) as db:
         await db.backup_to(target)
     async with SqliteDatabase(target) as copy:
         verdict = await copy.integrity_check()

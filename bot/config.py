@@ -78,9 +78,53 @@ class TelegramSettings(_Section):
 
 
 class DatabaseSettings(_Section):
-    """Where the SQLite database lives."""
+    """Where the data lives: an SQLite file (the default) or a PostgreSQL server.
+
+    ``url`` wins over ``path`` when both are set: ``sqlite:///data/sinau.db`` (relative),
+    ``sqlite:////var/lib/sinau/sinau.db`` (absolute) or ``postgresql://user@host/db``. It is a
+    secret (a PostgreSQL URL may hold a password): never printed, only its redacted form.
+    """
 
     path: Path = Path("data/sinau.db")
+    url: SecretStr | None = None
+    # PostgreSQL: connections each worker keeps at most (a unit of work holds one until COMMIT).
+    pool_size: int = Field(default=10, ge=2, le=200)
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        text = value.get_secret_value().strip()
+        scheme, sep, rest = text.partition("://")
+        scheme = scheme.lower()
+        if not sep or scheme not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        if scheme == "sqlite" and (not rest.startswith("/") or not rest.strip("/")):
+            raise ValueError("an SQLite URL names a file: sqlite:///data/sinau.db")
+        return SecretStr(text)
+
+    @property
+    def engine(self) -> Literal["sqlite", "postgresql"]:
+        """Which engine the settings choose."""
+        if self.url is not None and not self.url.get_secret_value().startswith("sqlite"):
+            return "postgresql"
+        return "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The SQLite file: from ``url`` when it names one, else ``path``."""
+        if self.url is not None and self.engine == "sqlite":
+            # sqlite:///relative/file and sqlite:////absolute/file, as SQLAlchemy spells them.
+            return Path(self.url.get_secret_value().partition("://")[2][1:])
+        return self.path
+
+    @property
+    def postgres_url(self) -> str:
+        """The PostgreSQL URL (only when ``engine`` is postgresql)."""
+        if self.url is None or self.engine != "postgresql":
+            raise ValueError("database.url does not name a PostgreSQL server")
+        return self.url.get_secret_value()
 
 
 class AccessSettings(_Section):

@@ -181,7 +181,8 @@ def compose(settings: Settings, clock: Clock, db: Database, catalogue: Catalogue
                            jp_target=settings.learning.annual_jp_target),
         broadcasts=BroadcastService(BroadcastRepository(db), clock, sender, catalogue,
                                     workers=settings.delivery.workers),
-        uploads=CoursePacks(PackUploader(settings.database.path.parent / "packs"), catalogue),
+        uploads=CoursePacks(PackUploader(settings.database.sqlite_path.parent / "packs"),
+                            catalogue),
     )
 
     nudges = NudgeService(nudge_repo, sender, LearningFacts(learning), delivery_stats,
@@ -227,7 +228,7 @@ def load_packs(settings: Settings) -> Catalogue:
 
 async def assemble(settings: Settings, clock: Clock, *, bot: Any = None) -> Services:
     """Open the database (migrated), load the packs, and compose the services."""
-    db = open_database(settings.database.path)
+    db = open_database(settings.database)
     await db.open()
     try:
         version = await db.migrate()

@@ -1,22 +1,32 @@
-"""Shared fixtures: settings on a temporary database, an opened database."""
+"""Shared fixtures: settings on a temporary database, an opened database — on both engines.
+
+Every test that uses ``db``, ``make_settings`` or ``database_settings`` (the bot started by
+``start_sinau`` and ``sinau`` included) runs twice: on an SQLite file and on a fresh database
+of a real PostgreSQL server. The server is a throwaway cluster the test run starts itself
+(tests/pgcluster.py) unless ``SINAU_TEST_POSTGRES_URL`` names one; a failure to start it fails
+the run. ``SINAU_TEST_BACKENDS=sqlite`` leaves PostgreSQL out of a local run on purpose.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.clock import Clock
-from bot.config import Settings
+from bot.config import DatabaseSettings, Settings
 from bot.content.catalogue import Catalogue, CatalogueHolder
 from bot.content.loader import load_catalogue
 from bot.delivery.models import Sender
 from bot.sandbox.emulator import BotApiEmulator
-from bot.storage import Database, SqliteDatabase
+from bot.storage import Database, open_database
 from bot.wiring import Services, compose
+from tests import pgcluster
 from tests.e2e.harness import Sinau
 
 # python-telegram-bot warns on every RetryAfter unless its coming timedelta durations are opted
@@ -25,15 +35,102 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 TEST_TOKEN = "123456789:AAH-test-token-for-sinau-000000000"
 
+BACKENDS = [name.strip() for name in
+            os.environ.get("SINAU_TEST_BACKENDS", "sqlite,postgresql").split(",") if name.strip()]
+POSTGRES_ENV = "SINAU_TEST_POSTGRES_URL"
+_CLUSTER = pytest.StashKey[pgcluster.Cluster]()
+_names = itertools.count()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the PostgreSQL cluster once, in the controlling process (xdist workers inherit
+    its URL through the environment)."""
+    if ("postgresql" not in BACKENDS or hasattr(config, "workerinput")
+            or os.environ.get(POSTGRES_ENV)):
+        return
+    cluster = pgcluster.Cluster()
+    os.environ[POSTGRES_ENV] = cluster.start()
+    config.stash[_CLUSTER] = cluster
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A run without PostgreSQL (SINAU_TEST_BACKENDS=sqlite) leaves its tests out."""
+    if "postgresql" in BACKENDS:
+        return
+    left_out = [item for item in items if item.get_closest_marker("postgresql")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the cluster this run started."""
+    cluster = config.stash.get(_CLUSTER, None)
+    if cluster is not None:
+        cluster.stop()
+        os.environ.pop(POSTGRES_ENV, None)
+
+
+def postgres_base_url() -> str:
+    """The PostgreSQL server of this run (started by pytest_configure)."""
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        raise RuntimeError(f"no PostgreSQL server for the tests: {POSTGRES_ENV} is not set")
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The engine this run of the test uses: "sqlite" or "postgresql"."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def pg_template(worker_id: str) -> str:
+    """A migrated PostgreSQL database, the template each test's database is copied from."""
+    base = postgres_base_url()
+    name = f"sinau_template_{worker_id}"
+    url = pgcluster.create_database(base, name)
+
+    async def migrate() -> None:
+        async with open_database(DatabaseSettings(url=url)) as database:
+            await database.migrate()
+
+    asyncio.run(migrate())
+    return name
+
 
 @pytest.fixture
-def make_settings(tmp_path: Path) -> Callable[..., Settings]:
-    """Build Settings on a temporary database; keyword sections override the defaults."""
+def database_settings(backend: str, tmp_path: Path, worker_id: str,
+                      request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """The ``database`` settings section of a fresh, migrated database on ``backend``."""
+    if backend == "sqlite":
+        yield {"path": tmp_path / "sinau.db"}
+        return
+    template = request.getfixturevalue("pg_template")
+    base = postgres_base_url()
+    name = f"sinau_test_{worker_id}_{next(_names)}"
+    url = pgcluster.create_database(base, name, template=template)
+    yield {"url": url, "path": tmp_path / "sinau.db"}
+    pgcluster.drop_database(base, name)
+
+
+def database_env(section: dict[str, Any]) -> dict[str, str]:
+    """The environment variables that give a bot process the same database."""
+    env = {"SINAU_DATABASE__PATH": str(section["path"])}
+    if "url" in section:
+        env["SINAU_DATABASE__URL"] = str(section["url"])
+    return env
+
+
+@pytest.fixture
+def make_settings(database_settings: dict[str, Any]) -> Callable[..., Settings]:
+    """Build Settings on the test's database; keyword sections override the defaults."""
 
     def factory(**sections: Any) -> Settings:
         sections.setdefault("telegram", {})
         sections["telegram"] = {"token": TEST_TOKEN, "poll_timeout": 1, **sections["telegram"]}
-        sections.setdefault("database", {"path": tmp_path / "sinau.db"})
+        sections.setdefault("database", dict(database_settings))
         return Settings(**sections)
 
     return factory
@@ -54,9 +151,9 @@ async def emulator(request: pytest.FixtureRequest) -> AsyncIterator[BotApiEmulat
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated database in a temporary file."""
-    database = SqliteDatabase(tmp_path / "unit.db")
+async def db(database_settings: dict[str, Any]) -> AsyncIterator[Database]:
+    """A migrated database: an SQLite file, or a fresh PostgreSQL database."""
+    database = open_database(DatabaseSettings(**database_settings))
     await database.open()
     await database.migrate()
     yield database

@@ -4,6 +4,10 @@ SQL lives only in this package. Services receive repositories; nothing outside s
 driver's connection or error type (``Conflict`` stands for a broken constraint).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from bot.storage.db import (
     Conflict,
     Database,
@@ -18,6 +22,9 @@ from bot.storage.db import (
     to_epoch,
 )
 from bot.storage.sqlite import SqliteDatabase
+
+if TYPE_CHECKING:
+    from bot.config import DatabaseSettings
 
 __all__ = [
     "Conflict",
@@ -36,8 +43,11 @@ __all__ = [
 ]
 
 
-def open_database(path: object) -> Database:
-    """The database for ``path`` (not opened yet): an SQLite file."""
-    from pathlib import Path
+def open_database(settings: DatabaseSettings, *, application_name: str = "sinau") -> Database:
+    """The database the settings name (not opened yet): an SQLite file or PostgreSQL."""
+    if settings.engine == "postgresql":
+        from bot.storage.postgres import PostgresDatabase
 
-    return SqliteDatabase(Path(str(path)))
+        return PostgresDatabase(settings.postgres_url, max_size=settings.pool_size,
+                                application_name=application_name)
+    return SqliteDatabase(settings.sqlite_path)

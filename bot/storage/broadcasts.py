@@ -64,11 +64,13 @@ class Recipient:
 # Who an audience reaches; {ref} is the cohort id. Inactive learners (who blocked the bot) are
 # left out: Telegram would refuse them anyway.
 _AUDIENCE_SQL = {
+    # Every audience takes one parameter (the cohort id); "everyone" ignores it.
     "everyone": "SELECT u.id AS chat_id, u.id AS user_id FROM users u"
-                " WHERE u.is_active = 1 AND u.onboarded_at IS NOT NULL AND ? IS NOT NULL",
+                " WHERE u.is_active = 1 AND u.onboarded_at IS NOT NULL"
+                " AND CAST(? AS BIGINT) IS NOT NULL",
     "cohort": "SELECT u.id AS chat_id, u.id AS user_id FROM cohort_members m"
               " JOIN users u ON u.id = m.user_id WHERE m.cohort_id = ? AND u.is_active = 1",
-    "group": "SELECT c.group_chat_id AS chat_id, NULL AS user_id FROM cohorts c"
+    "group": "SELECT c.group_chat_id AS chat_id, CAST(NULL AS BIGINT) AS user_id FROM cohorts c"
              " WHERE c.id = ? AND c.group_chat_id IS NOT NULL",
 }
 

@@ -49,6 +49,10 @@ class Row(Protocol):
         """The column names, in order."""
         ...
 
+    def __iter__(self) -> Iterator[Any]:
+        """The values, in column order."""
+        ...
+
 
 class StorageError(Exception):
     """A storage operation failed."""
@@ -181,6 +185,13 @@ class Dialect:
         """True when the two differ, NULLs compared as values."""
         return f"{left} IS NOT {right}"
 
+    def skip_locked(self) -> str:
+        """Appended to a claiming SELECT: rows another worker holds are passed over.
+
+        SQLite has one writer at a time, so a claim there never meets a held row.
+        """
+        return ""
+
 
 @dataclass
 class _Tx:
@@ -259,6 +270,14 @@ class Database(ABC):
     @abstractmethod
     async def tables(self) -> dict[str, list[str]]:
         """Every table of the schema (ours, not the engine's) with its columns, in order."""
+
+    @abstractmethod
+    async def integrity_problems(self) -> list[str]:
+        """What is wrong with the stored data's structure (empty when sound)."""
+
+    @abstractmethod
+    async def query_plan(self, sql: str, params: Params = ()) -> str:
+        """The engine's plan for a query, as text (to check that an index serves it)."""
 
     @abstractmethod
     def describe(self) -> str:

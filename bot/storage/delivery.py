@@ -11,12 +11,12 @@ _UPSERT = """
 INSERT INTO delivery_stats (day, kind, sent, skipped, blocked, retried, failed, uncertain)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (day, kind) DO UPDATE SET
-    sent = sent + excluded.sent,
-    skipped = skipped + excluded.skipped,
-    blocked = blocked + excluded.blocked,
-    retried = retried + excluded.retried,
-    failed = failed + excluded.failed,
-    uncertain = uncertain + excluded.uncertain
+    sent = delivery_stats.sent + excluded.sent,
+    skipped = delivery_stats.skipped + excluded.skipped,
+    blocked = delivery_stats.blocked + excluded.blocked,
+    retried = delivery_stats.retried + excluded.retried,
+    failed = delivery_stats.failed + excluded.failed,
+    uncertain = delivery_stats.uncertain + excluded.uncertain
 """
 
 

@@ -364,7 +364,7 @@ class DiscussionRepository:
             SELECT p.user_id, COUNT(*) AS n, u.display_name, u.first_name, u.last_name
             FROM discussion_posts p LEFT JOIN users u ON u.id = p.user_id
             WHERE p.thread_id = ?
-            GROUP BY p.user_id
+            GROUP BY p.user_id, u.display_name, u.first_name, u.last_name
             ORDER BY n DESC, MIN(p.message_id)
             LIMIT ?
             """,
@@ -412,17 +412,19 @@ class DiscussionRepository:
                  g0 AS (SELECT group_chat_id AS chat_id FROM cohorts WHERE id = :c),
                  -- the group's threads from before Telegram upgraded it (migration 007)
                  g AS (SELECT chat_id FROM g0 UNION SELECT old_chat_id FROM chat_migrations
-                       WHERE new_chat_id IN g0)
+                       WHERE new_chat_id IN (SELECT chat_id FROM g0))
             SELECT
-              (SELECT COUNT(*) FROM discussion_posts WHERE user_id IN m) AS posts,
-              (SELECT COUNT(DISTINCT user_id) FROM discussion_posts WHERE user_id IN m)
-                  AS posters,
+              (SELECT COUNT(*) FROM discussion_posts
+               WHERE user_id IN (SELECT user_id FROM m)) AS posts,
+              (SELECT COUNT(DISTINCT user_id) FROM discussion_posts
+               WHERE user_id IN (SELECT user_id FROM m)) AS posters,
               (SELECT COUNT(*) FROM discussion_threads t JOIN discussion_posts p
                    ON p.chat_id = t.chat_id AND p.message_id = t.best_message_id
-               WHERE p.user_id IN m) AS best,
-              (SELECT COUNT(*) FROM discussion_threads WHERE chat_id IN g) AS threads,
-              (SELECT COUNT(*) FROM discussion_threads WHERE chat_id IN g AND state = 'open')
-                  AS open_threads
+               WHERE p.user_id IN (SELECT user_id FROM m)) AS best,
+              (SELECT COUNT(*) FROM discussion_threads
+               WHERE chat_id IN (SELECT chat_id FROM g)) AS threads,
+              (SELECT COUNT(*) FROM discussion_threads
+               WHERE chat_id IN (SELECT chat_id FROM g) AND state = 'open') AS open_threads
             """,
             {"c": cohort_id},
         )

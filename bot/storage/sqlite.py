@@ -241,6 +241,19 @@ class SqliteDatabase(Database):
         """``PRAGMA integrity_check``: 'ok' when the file is sound."""
         return str(await self.fetch_value("PRAGMA integrity_check"))
 
+    async def integrity_problems(self) -> list[str]:
+        """``integrity_check`` and ``foreign_key_check`` findings."""
+        problems = [str(r[0]) for r in await self.fetch_all("PRAGMA integrity_check")
+                    if r[0] != "ok"]
+        problems += [f"foreign key: {tuple(r)}"
+                     for r in await self.fetch_all("PRAGMA foreign_key_check")]
+        return problems
+
+    async def query_plan(self, sql: str, params: Any = ()) -> str:
+        """``EXPLAIN QUERY PLAN``, its details joined."""
+        rows = await self.fetch_all(f"EXPLAIN QUERY PLAN {sql}", params)
+        return " ".join(str(row["detail"]) for row in rows)
+
     async def backup_to(self, target: Path) -> None:
         """An online copy of the database into ``target`` (SQLite's backup API)."""
         async with self._write_lock:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.storage.db import Database, Row, epoch_of, to_epoch
+from bot.storage.users import MEMBER_NAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,10 +237,9 @@ class TrainingRepository:
     async def members(self, cohort_id: int, *, limit: int, offset: int = 0) -> list[Member]:
         """A page of members, by name."""
         rows = await self._db.fetch_all(
-            "SELECT u.id, COALESCE(u.display_name, TRIM(u.first_name || ' ' ||"
-            " COALESCE(u.last_name, ''))) AS name, u.unit, u.is_active, m.joined_at"
+            f"SELECT u.id, {MEMBER_NAME} AS name, u.unit, u.is_active, m.joined_at"
             " FROM cohort_members m JOIN users u ON u.id = m.user_id WHERE m.cohort_id = ?"
-            f" ORDER BY {self._db.dialect.nocase('name')}, u.id LIMIT ? OFFSET ?",  # noqa: S608
+            f" ORDER BY {self._db.dialect.nocase(MEMBER_NAME)}, u.id LIMIT ? OFFSET ?",  # noqa: S608
             (cohort_id, limit, offset),
         )
         return [

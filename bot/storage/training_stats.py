@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.storage.db import Database
+from bot.storage.users import MEMBER_NAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +44,9 @@ class CohortStatsRepository:
     async def members(self, cohort_id: int) -> list[MemberRow]:
         """Every member, by name."""
         rows = await self._db.fetch_all(
-            "SELECT u.id, COALESCE(u.display_name, TRIM(u.first_name || ' ' ||"
-            " COALESCE(u.last_name, ''))) AS name, u.unit, u.is_active"
+            f"SELECT u.id, {MEMBER_NAME} AS name, u.unit, u.is_active"
             " FROM cohort_members m JOIN users u ON u.id = m.user_id WHERE m.cohort_id = ?"
-            f" ORDER BY {self._db.dialect.nocase('name')}, u.id",  # noqa: S608
+            f" ORDER BY {self._db.dialect.nocase(MEMBER_NAME)}, u.id",  # noqa: S608
             (cohort_id,),
         )
         return [MemberRow(r["id"], r["name"], r["unit"], bool(r["is_active"])) for r in rows]

@@ -8,6 +8,12 @@ from typing import Any
 
 from bot.storage.db import Database, Row, epoch_of, from_epoch, to_epoch
 
+# The name a member is listed by (users aliased ``u``): the chosen display name, else the
+# Telegram name. An expression, not an alias, so ORDER BY may wrap it on every engine.
+MEMBER_NAME = (
+    "COALESCE(u.display_name, TRIM(u.first_name || ' ' || COALESCE(u.last_name, '')))"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class User:

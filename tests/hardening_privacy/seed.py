@@ -25,11 +25,12 @@ async def seed_person(db: Database, uid: int, *, name: str, now: datetime,
             " onboarded_at = excluded.onboarded_at",
             (uid, name, f"user{uid}", f"{name} Kusumawati", t, t, t))
         await conn.execute(
-            "INSERT OR IGNORE INTO chats (id, type, title, created_at, updated_at)"
-            " VALUES (?, 'private', NULL, ?, ?)", (uid, t, t))
+            "INSERT INTO chats (id, type, title, created_at, updated_at)"
+            " VALUES (?, 'private', NULL, ?, ?) ON CONFLICT DO NOTHING", (uid, t, t))
         await conn.execute(
-            "INSERT OR IGNORE INTO chats (id, type, title, created_at, updated_at)"
-            " VALUES (?, 'supergroup', 'Forum Petompon', ?, ?)", (group_chat_id, t, t))
+            "INSERT INTO chats (id, type, title, created_at, updated_at)"
+            " VALUES (?, 'supergroup', 'Forum Petompon', ?, ?) ON CONFLICT DO NOTHING",
+            (group_chat_id, t, t))
         await conn.execute(
             "INSERT INTO lesson_progress (user_id, course_key, lesson_key, cards_done,"
             " started_at, completed_at, completed_on, minutes_credited)"
@@ -63,8 +64,10 @@ async def seed_person(db: Database, uid: int, *, name: str, now: datetime,
             " VALUES (?, '2026-01-05', 'sent', ?, ?)", (uid, t, t))
         if trainer:
             await conn.execute(
-                "INSERT OR REPLACE INTO roles (user_id, role, granted_by, granted_at)"
-                " VALUES (?, 'trainer', ?, ?)", (uid, uid, t))
+                "INSERT INTO roles (user_id, role, granted_by, granted_at)"
+                " VALUES (?, 'trainer', ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
+                " role = excluded.role, granted_by = excluded.granted_by,"
+                " granted_at = excluded.granted_at", (uid, uid, t))
         await conn.execute(
             "INSERT INTO trainer_invites (code, created_by, created_at, used_by, used_at)"
             " VALUES (?, ?, ?, ?, ?)", (f"inv{uid}", uid, t, uid, t))
@@ -77,8 +80,9 @@ async def seed_person(db: Database, uid: int, *, name: str, now: datetime,
             "INSERT INTO cohort_members (cohort_id, user_id, joined_at) VALUES (?, ?, ?)",
             (cohort, uid, t))
         await conn.execute(
-            "INSERT OR REPLACE INTO trainer_prompts (user_id, kind, created_at)"
-            " VALUES (?, 'cohort_name', ?)", (uid, t))
+            "INSERT INTO trainer_prompts (user_id, kind, created_at)"
+            " VALUES (?, 'cohort_name', ?) ON CONFLICT (user_id) DO UPDATE SET"
+            " kind = excluded.kind, ref = '', created_at = excluded.created_at", (uid, t))
         [broadcast_row] = await conn.returning(
             "INSERT INTO broadcasts (created_by, audience_kind, audience_ref, content_kind,"
             " text, state, progress_chat_id, progress_message_id, created_at)"
@@ -89,8 +93,8 @@ async def seed_person(db: Database, uid: int, *, name: str, now: datetime,
             "INSERT INTO broadcast_recipients (broadcast_id, chat_id, user_id, state,"
             " updated_at) VALUES (?, ?, ?, 'sent', ?)", (broadcast, uid, uid, t))
         await conn.execute(
-            "INSERT OR IGNORE INTO discussion_groups (chat_id, created_at, updated_at)"
-            " VALUES (?, ?, ?)", (group_chat_id, t, t))
+            "INSERT INTO discussion_groups (chat_id, created_at, updated_at)"
+            " VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (group_chat_id, t, t))
         [thread_row] = await conn.returning(
             "INSERT INTO discussion_threads (chat_id, anchor_message_id, title, opened_by,"
             " created_at, last_activity_at) VALUES (?, ?, 'Pelayanan prima', ?, ?, ?)"

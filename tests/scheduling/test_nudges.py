@@ -336,10 +336,9 @@ async def test_a_settings_change_replans(make_kit: Callable[..., Kit]) -> None:
 
 async def test_due_query_uses_the_index(make_kit: Callable[..., Kit]) -> None:
     kit = make_kit()
-    rows = await kit.db.fetch_all(
-        "EXPLAIN QUERY PLAN SELECT user_id FROM nudge_schedules"
+    plan = await kit.db.query_plan(
+        "SELECT user_id FROM nudge_schedules"
         " WHERE next_due_at <= ? AND needs_plan = 0 ORDER BY next_due_at LIMIT 10",
         (to_epoch(kit.clock.now()),),
     )
-    plan = " ".join(str(row["detail"]) for row in rows)
     assert "nudge_schedules_due" in plan, plan

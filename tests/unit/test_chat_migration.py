@@ -123,8 +123,7 @@ async def test_upgrade_moves_the_group_state(db: Database, group: dict[str, int]
         (NEW, "pending")]
     pending = await BroadcastRepository(db).pending(group["broadcast"], 10)
     assert [r.chat_id for r in pending] == [NEW]
-    assert await db.integrity_check() == "ok"
-    assert await db.fetch_all("PRAGMA foreign_key_check") == []
+    assert await db.integrity_problems() == []
 
 
 async def test_upgrade_twice_in_any_order_changes_nothing_more(
@@ -192,7 +191,7 @@ async def test_supergroup_already_known_keeps_its_own_rows(
     assert await _rows(db, "SELECT chat_id, state FROM broadcast_recipients"
                            " ORDER BY chat_id") == [(NEW, "pending"), (OLD, "cancelled")]
     assert [r.chat_id for r in await broadcasts.pending(group["broadcast"], 10)] == [NEW]
-    assert await db.fetch_all("PRAGMA foreign_key_check") == []
+    assert await db.integrity_problems() == []
 
 
 async def test_unknown_group_and_bad_input(db: Database) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import Database, Migration, MigrationError, SqliteDatabase
+from bot.storage import Conflict, Database, Migration, MigrationError, SqliteDatabase
 from bot.storage.sqlite import bundled_migrations
 from bot.storage.users import ChatRepository, UserRepository
 from tests.unit.schema import SCHEMA
@@ -98,7 +98,7 @@ async def test_language_constraint(db: Database) -> None:
     users = UserRepository(db)
     await users.touch(user_id=1, first_name="A", last_name=None, username=None,
                       telegram_language=None, timezone="Asia/Jakarta", now=NOW)
-    with pytest.raises(Exception, match="CHECK"):
+    with pytest.raises(Conflict, match="(?i)check constraint"):
         await users.update_profile(1, language="fr")
 
 
