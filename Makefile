@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The stamp is rebuilt whenever pyproject.toml changes, so a fresh clone installs everything.
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fuzz bench sandbox clean
+.PHONY: run test lint system fuzz bench sandbox clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,13 +25,17 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint
+# The Debian packages the tests use for real (PostgreSQL, HAProxy, Chromium, zbar, poppler).
+system:
+	./scripts/system-packages
+
+test: lint system
 	$(BIN)/python -m pytest -q --numprocesses=auto --maxprocesses=4
 
 fuzz: $(STAMP)
 	SINAU_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -q -m fuzz
 
-bench: $(STAMP)
+bench: $(STAMP) system
 	$(BIN)/py-spy --version >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
 
