@@ -64,9 +64,20 @@ PERSONAL: tuple[PersonalColumn, ...] = (
     PersonalColumn("broadcast_recipients", "chat_id", Erase.DELETE),
     PersonalColumn("discussion_posts", "user_id", Erase.DELETE),
     PersonalColumn("discussion_threads", "opened_by", Erase.NULL),
+    # Uploaded course packs belong to the organisation; who uploaded one is forgotten.
+    PersonalColumn("course_packs", "uploaded_by", Erase.ZERO),
+    # PostgreSQL only: updates waiting in the shared inbox (their text and names) and the
+    # rate limiter's record of the last minute of sends to the person's private chat.
+    PersonalColumn("inbox", "chat_id", Erase.DELETE),
+    PersonalColumn("flood_sends", "chat_id", Erase.DELETE),
+    PersonalColumn("flood_chats", "chat_id", Erase.DELETE),
     PersonalColumn("chats", "id", Erase.DELETE),
     PersonalColumn("users", "id", Erase.DELETE),
 )
+
+#: Tables only the PostgreSQL schema has (bot.cluster): the registry's entries for them do
+#: nothing on SQLite.
+POSTGRES_ONLY_TABLES = frozenset({"inbox", "flood_sends", "flood_chats"})
 
 # Columns that look like ids of people but are not, with the reason.
 NOT_PERSONAL: dict[tuple[str, str], str] = {

@@ -202,6 +202,7 @@ class _Tx:
     begun: bool = False
     aborted: bool = False  # a statement failed: everything was rolled back
     handle: Any = None  # the engine's connection while the transaction is open
+    owner: Any = None  # the Database it belongs to (a task may use two: sinau db copy)
 
 
 _current: ContextVar[_Tx | None] = ContextVar("sinau_transaction", default=None)
@@ -268,8 +269,16 @@ class Database(ABC):
         """The version of the last migration applied."""
 
     @abstractmethod
+    def latest_version(self) -> int:
+        """The version of the newest migration this Sinau ships for the engine."""
+
+    @abstractmethod
     async def tables(self) -> dict[str, list[str]]:
         """Every table of the schema (ours, not the engine's) with its columns, in order."""
+
+    @abstractmethod
+    async def references(self) -> dict[str, set[str]]:
+        """Table → the tables its foreign keys point at (itself left out)."""
 
     @abstractmethod
     async def integrity_problems(self) -> list[str]:
@@ -314,7 +323,7 @@ class Database(ABC):
     # ------------------------------------------------------------------ transactions
     def _tx(self) -> _Tx | None:
         tx = _current.get()
-        if tx is None or tx.task is not asyncio.current_task():
+        if tx is None or tx.task is not asyncio.current_task() or tx.owner is not self:
             return None  # a task started inside a unit of work does not share it
         if tx.aborted:
             raise StorageError("the unit of work was rolled back after an error; start anew")
@@ -335,7 +344,7 @@ class Database(ABC):
         if self._tx() is not None:
             yield self
             return
-        tx = _Tx(asyncio.current_task())
+        tx = _Tx(asyncio.current_task(), owner=self)
         token = _current.set(tx)
         try:
             try:

@@ -15,6 +15,7 @@ types as numeric), flags stored as 0/1 integers, rows readable by column name an
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Iterator, Sequence
@@ -229,6 +230,62 @@ def _storage_error(exc: psycopg.Error) -> StorageError:
     return StorageError(f"{type(exc).__name__}: {str(exc).strip()}")
 
 
+# ---------------------------------------------------------------------------- a session
+class Session:
+    """A connection of one worker's own, outside the pool, for as long as the worker runs.
+
+    Session-level advisory locks (the leader's, a chat's) belong to a connection: they are
+    held until released or until the connection ends, which PostgreSQL notices at once when
+    the worker's process dies. Statements here run in autocommit mode; ``batch`` sends several
+    in one pipeline (one round trip), each seeing what the ones before it did.
+
+    Many tasks of the worker use the one connection (every chat it handles takes and releases
+    its lock here), so exchanges take turns: psycopg would let a second task join a pipeline
+    another task has open, and the two would read each other's results.
+    """
+
+    def __init__(self, db: PostgresDatabase, conn: psycopg.AsyncConnection[Any]) -> None:
+        self._db = db
+        self._conn = conn
+        self._turn = asyncio.Lock()
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection is gone (closed, or broken)."""
+        return self._conn.closed or self._conn.broken
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        """All rows of one statement."""
+        return (await self.batch([(sql, params)]))[0]
+
+    async def fetch_value(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        """The first column of the first row, or None."""
+        rows = await self.fetch_all(sql, params)
+        return rows[0][0] if rows else None
+
+    async def batch(self, statements: Sequence[tuple[str, Sequence[Any] | dict[str, Any]]]
+                    ) -> list[list[Any]]:
+        """Several statements in one round trip; the rows of each."""
+        self._db._hop()
+        conn = self._conn
+        async with self._turn:
+            try:
+                cursors = []
+                async with conn.pipeline():
+                    for sql, params in statements:
+                        cursor = conn.cursor()
+                        await cursor.execute(translate(sql), params)
+                        cursors.append(cursor)
+                return [await c.fetchall() if c.description is not None else []
+                        for c in cursors]
+            except psycopg.Error as exc:
+                raise _storage_error(exc) from exc
+
+    async def close(self) -> None:
+        """End the session (every lock it holds is released)."""
+        await self._conn.close()
+
+
 # ---------------------------------------------------------------------------- the engine
 class PostgresDatabase(Database):
     """A PostgreSQL database reached through a pool of psycopg connections."""
@@ -271,6 +328,10 @@ class PostgresDatabase(Database):
             raise StorageError(f"cannot connect to {self.describe()}: {exc}") from None
         await self.configure(conn)
         return conn
+
+    async def session(self) -> Session:
+        """A connection of the caller's own (see ``Session``)."""
+        return Session(self, await self.connect())
 
     async def open(self) -> None:
         """Open the pool and wait for its first connection (a clear error if none comes)."""
@@ -380,6 +441,10 @@ class PostgresDatabase(Database):
         await self._give_back(tx, rollback=False)
 
     # ------------------------------------------------------------------ schema
+    def latest_version(self) -> int:
+        """The newest bundled PostgreSQL migration."""
+        return max((m.version for m in bundled_migrations()), default=0)
+
     async def schema_version(self) -> int:
         """The highest migration recorded in ``schema_migrations`` (0 on a blank database)."""
         exists = await self.fetch_value("SELECT to_regclass(?) IS NOT NULL",
@@ -445,6 +510,36 @@ class PostgresDatabase(Database):
         for row in rows:
             schema.setdefault(row["tbl"], []).append(row["col"])
         return schema
+
+    async def references(self) -> dict[str, set[str]]:
+        """Foreign keys from PostgreSQL's catalogue."""
+        rows = await self.fetch_all(
+            "SELECT c.conrelid::regclass::text AS tbl, c.confrelid::regclass::text AS parent"
+            " FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace"
+            " WHERE c.contype = 'f' AND n.nspname = current_schema()")
+        found: dict[str, set[str]] = {}
+        for row in rows:
+            if row["parent"] != row["tbl"]:
+                found.setdefault(row["tbl"], set()).add(row["parent"])
+        return found
+
+    async def set_triggers(self, tables: list[str], *, enabled: bool) -> None:
+        """Switch the tables' own triggers off (a copy brings the rows they would derive)
+        or on again; inside a transaction the switch is part of it."""
+        verb = "ENABLE" if enabled else "DISABLE"
+        for table in tables:
+            await self.execute(f'ALTER TABLE "{table}" {verb} TRIGGER USER')
+
+    async def reset_identities(self) -> None:
+        """Move every identity column's sequence past the largest id stored."""
+        rows = await self.fetch_all(
+            "SELECT table_name AS tbl, column_name AS col FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND is_identity = 'YES'")
+        for row in rows:
+            table, column = row["tbl"], row["col"]
+            await self.fetch_value(
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'),"  # noqa: S608
+                f' GREATEST((SELECT MAX("{column}") FROM "{table}"), 0) + 1, false)')
 
     async def integrity_problems(self) -> list[str]:
         """Constraints not validated and triggers switched off (PostgreSQL checks the rest

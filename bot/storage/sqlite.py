@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +29,7 @@ from bot.storage.db import (
     Migration,
     MigrationError,
     Outcome,
+    Row,
     Statement,
     _Tx,
     parse_migrations,
@@ -187,6 +188,10 @@ class SqliteDatabase(Database):
         """Nothing is held before the first statement."""
 
     # ------------------------------------------------------------------ schema
+    def latest_version(self) -> int:
+        """The newest bundled SQLite migration."""
+        return max((m.version for m in bundled_migrations()), default=0)
+
     async def schema_version(self) -> int:
         """``PRAGMA user_version``: the last migration applied."""
         value = await self.fetch_value("PRAGMA user_version")
@@ -235,6 +240,41 @@ class SqliteDatabase(Database):
         for row in rows:
             schema.setdefault(row["tbl"], []).append(row["col"])
         return schema
+
+    async def references(self) -> dict[str, set[str]]:
+        """Foreign keys from SQLite's catalogue."""
+        rows = await self.fetch_all(
+            "SELECT m.name AS tbl, f.\"table\" AS parent FROM sqlite_master m"
+            " JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table'")
+        found: dict[str, set[str]] = {}
+        for row in rows:
+            if row["parent"] != row["tbl"]:
+                found.setdefault(row["tbl"], set()).add(row["parent"])
+        return found
+
+    async def pages(self, table: str, columns: list[str],
+                    size: int) -> AsyncIterator[list[Row]]:
+        """Every row of ``table``, ``size`` at a time, in primary key order (rowid order for a
+        table without one): for ``sinau db copy``."""
+        keys = [r["name"] for r in await self.fetch_all(
+            "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", (table,))]
+        names = ", ".join(f'"{c}"' for c in columns)
+        if keys:
+            key = ", ".join(f'"{k}"' for k in keys)
+            picked = ", ".join(f'"{k}" AS "__k{i}"' for i, k in enumerate(keys))
+        else:
+            key, picked, keys = "rowid", 'rowid AS "__k0"', ["rowid"]
+        marks = ", ".join("?" for _ in keys)
+        last: tuple[Any, ...] | None = None
+        while True:
+            where = "" if last is None else f"WHERE ({key}) > ({marks})"
+            rows = await self.fetch_all(
+                f'SELECT {picked}, {names} FROM "{table}" {where}'  # noqa: S608
+                f" ORDER BY {key} LIMIT ?", ((size,) if last is None else (*last, size)))
+            if not rows:
+                return
+            last = tuple(rows[-1][f"__k{i}"] for i in range(len(keys)))
+            yield rows
 
     # ------------------------------------------------------------------ operations
     async def integrity_check(self) -> str:

@@ -104,4 +104,17 @@ async def seed_person(db: Database, uid: int, *, name: str, now: datetime,
             "INSERT INTO discussion_posts (thread_id, chat_id, message_id, user_id,"
             " created_at) VALUES (?, ?, ?, ?, ?)",
             (thread, group_chat_id, uid % 100000 + 800_000, uid, t))
+        await conn.execute(
+            "INSERT INTO course_packs (course_key, content, uploaded_by, uploaded_at)"
+            " VALUES (?, 'key = \"x\"', ?, ?)", (f"pack-{uid}", uid, t))
+        if db.dialect.name == "postgresql":
+            # A cluster's shared inbox and rate-limit ledger (bot.cluster) hold chat ids too.
+            await conn.execute(
+                "INSERT INTO inbox (update_id, chat_id, payload, received_at)"
+                " VALUES (?, ?, '{}', ?)", (uid % 1_000_000 + 5_000_000, uid, float(t)))
+            await conn.execute(
+                "INSERT INTO flood_sends (chat_id, released) VALUES (?, ?)", (uid, float(t)))
+            await conn.execute(
+                "INSERT INTO flood_chats (chat_id, tokens, stamp) VALUES (?, 1, ?)",
+                (uid, float(t)))
         # nudge_schedules comes from the users trigger.

@@ -18,6 +18,7 @@ SCHEMA: dict[str, list[str]] = {
         "completed_on", "language", "issued_at"
     ],
     "chat_migrations": ["old_chat_id", "new_chat_id", "migrated_at"],
+    "course_packs": ["course_key", "content", "uploaded_by", "uploaded_at"],
     "chats": [
         "id", "type", "title", "is_forum", "language", "bot_status", "created_at", "updated_at"
     ],
@@ -86,4 +87,12 @@ SCHEMA: dict[str, list[str]] = {
         "display_name", "unit", "timezone", "start_payload", "onboarding_step", "onboarded_at",
         "is_active", "created_at", "last_seen_at", "current_course", "nudge_time", "nudge_days"
     ],
+}
+
+# Tables only the PostgreSQL engine has: what several workers share (bot.storage.cluster).
+POSTGRES_ONLY: dict[str, list[str]] = {
+    "flood_chats": ["chat_id", "tokens", "stamp"],
+    "flood_clock": ["id", "next_at", "pruned_at"],
+    "flood_sends": ["id", "chat_id", "is_group", "released", "answered"],
+    "inbox": ["update_id", "chat_id", "payload", "received_at", "attempts", "handled_at"],
 }

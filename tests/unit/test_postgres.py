@@ -15,7 +15,7 @@ from bot.storage.postgres import PostgresDatabase, bundled_migrations, redact, t
 from bot.storage.sqlite import bundled_migrations as sqlite_migrations
 from tests import pgcluster
 from tests.conftest import postgres_base_url
-from tests.unit.schema import SCHEMA
+from tests.unit.schema import POSTGRES_ONLY, SCHEMA
 
 pytestmark = pytest.mark.postgresql
 
@@ -59,8 +59,8 @@ async def test_blank_database_migrates_to_latest(blank_url: str) -> None:
         version = await db.migrate()
         assert version == len(bundled_migrations())
         assert await db.schema_version() == version
-        # Every table, every column, in order: the same schema as SQLite's.
-        assert await db.tables() == SCHEMA
+        # Every table, every column, in order: SQLite's schema, and what workers share.
+        assert await db.tables() == {**SCHEMA, **POSTGRES_ONLY}
         recorded = await db.fetch_all("SELECT version, name FROM schema_migrations ORDER BY 1")
         assert [(r["version"], r["name"]) for r in recorded] == [
             (m.version, m.name) for m in bundled_migrations()]
