@@ -89,7 +89,9 @@ async def receive(update: Update, context: SinauContext) -> None:
         await message.reply_text(context.t("upload.too_large", size=-(-len(content) // 1024),
                                            limit=limit // 1024))
         return
-    result = await context.services.training.uploads.install(name, content)
+    sender = update.effective_user
+    uploaded_by = sender.id if sender is not None else 0
+    result = await context.services.training.uploads.install(name, content, uploaded_by)
     if not result.accepted:
         await message.reply_text(error_text(context, name, result.problems))
         return

@@ -27,12 +27,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import Clock
+from bot.content.catalogue import CatalogueHolder
 from bot.content.loader import load_catalogue
 from bot.i18n import t
 from bot.sandbox.emulator import BotApiEmulator
 from bot.storage import Database, SqliteDatabase, to_epoch
 from bot.storage.broadcasts import BroadcastRepository
-from bot.training.upload import PackUploader
+from bot.storage.packs import PackRepository
+from bot.training.upload import CoursePacks
 from tests.e2e.harness import button_data
 from tests.e2e.learner import text
 from tests.e2e.test_nudges_crash import tail, wait_until
@@ -230,51 +233,61 @@ def _pack_versions() -> tuple[bytes, bytes, str]:
 
 
 UPLOAD_LOOP = textwrap.dedent("""
-    import sys
+    import asyncio, sys
     from pathlib import Path
-    from bot.content.loader import Catalogue
-    from bot.training.upload import PackUploader
-    folder, old, new = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-    versions = [old.read_bytes(), new.read_bytes()]
-    uploader = PackUploader(folder)
-    print("ready", flush=True)
-    n = 0
-    while True:  # activate the two versions in turn until killed
-        result = uploader.install("pack.toml", versions[n % 2], Catalogue.of([]))
-        assert result.accepted, result.problems
-        n += 1
+    from bot.clock import Clock
+    from bot.config import DatabaseSettings
+    from bot.content.catalogue import Catalogue, CatalogueHolder
+    from bot.storage import open_database
+    from bot.storage.packs import PackRepository
+    from bot.training.upload import CoursePacks
+
+    async def main():
+        where, old, new = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+        settings = DatabaseSettings(url=where) if "://" in where else DatabaseSettings(path=where)
+        versions = [old.read_bytes(), new.read_bytes()]
+        async with open_database(settings) as db:
+            packs = CoursePacks(PackRepository(db), CatalogueHolder(Catalogue.of([])), Clock())
+            print("ready", flush=True)
+            n = 0
+            while True:  # activate the two versions in turn until killed
+                result = await packs.install("pack.toml", versions[n % 2], 7)
+                assert result.accepted, result.problems
+                n += 1
+
+    asyncio.run(main())
 """)
 
 
 async def test_sigkill_while_a_pack_is_activated_leaves_the_old_or_the_new_pack(
-    tmp_path: Path,
+    tmp_path: Path, db: Database, database_settings: dict[str, object],
 ) -> None:
     old, new, key = _pack_versions()
     for name, content in (("old", old), ("new", new)):
         (tmp_path / name).mkdir()
         (tmp_path / name / f"{key}.toml").write_bytes(content)
-    folder = tmp_path / "packs"
+    where = str(database_settings.get("url") or database_settings["path"])
     base = load_catalogue()
     titles = set()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for round_ in range(6):
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", UPLOAD_LOOP, str(folder), str(tmp_path / "old" / f"{key}.toml"),
+            sys.executable, "-c", UPLOAD_LOOP, where, str(tmp_path / "old" / f"{key}.toml"),
             str(tmp_path / "new" / f"{key}.toml"), env=env, stdout=asyncio.subprocess.PIPE)
         assert proc.stdout is not None
         assert (await asyncio.wait_for(proc.stdout.readline(), 30)).strip() == b"ready"
-        # Different moments in the install loop (parse, write, rename).
-        await asyncio.sleep(0.15 + 0.07 * round_)
+        # Different moments in the install loop (check, store, swap).
+        await asyncio.sleep(0.3 + 0.11 * round_)
         proc.send_signal(signal.SIGKILL)
         assert await proc.wait() == -signal.SIGKILL  # killed mid-loop, not exited
-        # What a restarting bot loads (bot.handlers.trainer.install): the stored packs merged
-        # over the shipped ones. Never a half-written file, never a load error.
-        stored = sorted(p.name for p in folder.glob("*.toml"))
-        assert stored == [f"{key}.toml"], stored
-        content = (folder / f"{key}.toml").read_bytes()
-        assert content in (old, new), "a half-written pack"
-        merged = PackUploader(folder).merge_stored(base)
-        titles.add(merged.course(key).title.id)  # type: ignore[union-attr]
+        # What a restarting bot loads: the stored pack over the shipped ones. Never half of
+        # one, never a load error.
+        rows = await db.fetch_all("SELECT course_key, content FROM course_packs")
+        assert [r["course_key"] for r in rows] == [key]
+        assert rows[0]["content"].encode() in (old, new), "a half-written pack"
+        packs = CoursePacks(PackRepository(db), CatalogueHolder(base), Clock())
+        await packs.load_stored()
+        titles.add(packs._catalogue.course(key).title.id)  # type: ignore[union-attr]
     assert titles <= {next(iter(load_catalogue(tmp_path / "old"))).title.id,
                       next(iter(load_catalogue(tmp_path / "new"))).title.id}
 
