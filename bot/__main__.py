@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import fcntl
 import logging
 import os
@@ -63,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations and exit")
     backup = sub.add_parser("backup", help="take an online backup of the database")
     backup.add_argument("path", type=Path)
+    db = sub.add_parser("db", help="database tools")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    copy = db_sub.add_parser("copy", help="copy an SQLite database into an empty PostgreSQL one")
+    copy.add_argument("source", help="the SQLite file (a path or sqlite:///path)")
+    copy.add_argument("target", help="postgresql://user@host/db")
     content = sub.add_parser("content", help="course packs")
     content_sub = content.add_subparsers(dest="content_command", required=True)
     check = content_sub.add_parser("check", help="check course packs; file:line: message")
@@ -77,34 +83,30 @@ def _run(settings: Settings) -> int:
 
     from bot.app import build_application
     from bot.logs import setup_logging
+    from bot.storage import StorageError
 
     if settings.telegram.token is None:
         print(SANDBOX_NOTICE, file=sys.stderr)
         return _sandbox(settings, argparse.Namespace(content=None, db=None, script=None))
     token = settings.telegram.token.get_secret_value()
     secret = settings.telegram.webhook_secret
-    setup_logging(secrets=[token] + ([secret.get_secret_value()] if secret else []))
-    with instance_lock(settings.database.path):
+    setup_logging(secrets=[token] + ([secret.get_secret_value()] if secret else [])
+                  + _url_secrets(settings))
+    if settings.telegram.mode == "webhook" and not settings.telegram.webhook_url:
+        raise ConfigError(
+            "config error: telegram.webhook_url (SINAU_TELEGRAM__WEBHOOK_URL) "
+            "is required in webhook mode"
+        )
+    # One process per SQLite file (a lock file beside it); PostgreSQL keeps its own guards
+    # (a second long-polling instance is refused, webhook workers share the database).
+    with (instance_lock(settings.database.sqlite_path)
+          if settings.database.engine == "sqlite" else contextlib.nullcontext()):
         app = build_application(settings)
         try:
             if settings.telegram.mode == "webhook":
-                if not settings.telegram.webhook_url:
-                    raise ConfigError(
-                        "config error: telegram.webhook_url (SINAU_TELEGRAM__WEBHOOK_URL) "
-                        "is required in webhook mode"
-                    )
-                from bot.webhook import body_limit
+                from bot.serve import serve_webhook
 
-                # PTB's webhook server has no body-size setting: bot.webhook adds one.
-                with body_limit():
-                    app.run_webhook(
-                        listen=settings.telegram.webhook_listen,
-                        port=settings.telegram.webhook_port,
-                        url_path=settings.telegram.webhook_path,
-                        webhook_url=settings.telegram.webhook_url,
-                        secret_token=secret.get_secret_value() if secret else None,
-                        allowed_updates=Update.ALL_TYPES,
-                    )
+                asyncio.run(serve_webhook(app, settings))
             else:
                 app.run_polling(
                     allowed_updates=Update.ALL_TYPES,
@@ -120,7 +122,25 @@ def _run(settings: Settings) -> int:
             print(f"Cannot reach the Bot API server at {settings.telegram.api_url}: "
                   f"{type(exc).__name__}", file=sys.stderr)
             return 1
+        except StorageError as exc:
+            print(f"Cannot use the database: {exc}", file=sys.stderr)
+            return 1
+        services = app.bot_data.services
+        worker = services.worker if services is not None else None
+        if worker is not None and worker.lost:
+            return 1  # stopped because its database session broke: a supervisor restarts it
     return 0
+
+
+def _url_secrets(settings: Settings) -> list[str]:
+    """The password of a PostgreSQL URL, for the log redactor."""
+    url = settings.database.url
+    if url is None:
+        return []
+    from urllib.parse import urlsplit
+
+    password = urlsplit(url.get_secret_value()).password
+    return [password] if password else []
 
 
 def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
@@ -167,6 +187,43 @@ async def _backup(settings: Settings, target: Path) -> int:
     return 0
 
 
+async def _copy(source: str, target: str) -> int:
+    from bot.config import DatabaseSettings
+    from bot.logs import setup_logging
+    from bot.storage import SqliteDatabase, StorageError
+    from bot.storage.copy import copy_database
+    from bot.storage.postgres import PostgresDatabase
+
+    setup_logging()
+    try:
+        src = DatabaseSettings.model_validate(
+            {"url": source} if "://" in source else {"path": source})
+        dst = DatabaseSettings.model_validate({"url": target})
+    except ValueError as exc:
+        print(f"not a database URL: {exc}", file=sys.stderr)
+        return 2
+    if src.engine != "sqlite" or dst.engine != "postgresql":
+        print("sinau db copy copies an SQLite database (a file) into PostgreSQL "
+              "(postgresql://…)", file=sys.stderr)
+        return 2
+    if not src.sqlite_path.is_file():
+        print(f"no SQLite database at {src.sqlite_path}", file=sys.stderr)
+        return 1
+    try:
+        async with SqliteDatabase(src.sqlite_path) as from_db, PostgresDatabase(
+                dst.postgres_url) as to_db:
+            counts = await copy_database(
+                from_db, to_db, lambda table, n: print(f"  {table}: {n} row(s)", flush=True))
+            where = to_db.describe()
+    except StorageError as exc:
+        print(f"copy failed, the target is unchanged: {exc}", file=sys.stderr)
+        return 1
+    total = sum(c.target for c in counts)
+    print(f"copied {total} row(s) in {len(counts)} table(s) into {where}; "
+          "row counts match on both sides")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sinau`` console script and ``python -m bot``."""
     args = _parser().parse_args(argv)
@@ -175,6 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.content.check import run_check, run_schema
 
         return run_check(args.path) if args.content_command == "check" else run_schema()
+    if command == "db":
+        return asyncio.run(_copy(args.source, args.target))
+    from bot.wiring import AlreadyRunning
+
     try:
         settings = load_settings(args.config or os.environ.get("SINAU_CONFIG"))
         if command == "migrate":
@@ -191,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
-    except InstanceLocked as exc:
+    except (InstanceLocked, AlreadyRunning) as exc:
         print(f"Refusing to start: {exc}.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

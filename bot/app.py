@@ -24,9 +24,11 @@ from bot.clock import Clock
 from bot.config import ConfigError, Settings
 from bot.context import BotData, SinauContext
 from bot.delivery.limiter import SinauRateLimiter
+from bot.delivery.shared import SharedLimits
 from bot.handlers import menus, register
 from bot.scheduling import jobs
-from bot.storage import metered
+from bot.storage import metered, open_database
+from bot.storage.cluster import FloodLedger
 from bot.transport import BotApiRequest
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,20 @@ logger = logging.getLogger(__name__)
 SinauApp = Application[Any, SinauContext, Any, Any, BotData, Any]
 
 UNLIMITED = 1_000_000
+
+
+def chat_key_of(update: object) -> int:
+    """The chat whose order an update keeps (0 for updates of no chat).
+
+    A private chat's id equals its user's id, so poll answers (which carry only the user)
+    line up with the learner's messages and button presses.
+    """
+    if isinstance(update, Update):
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+        if update.effective_user is not None:
+            return update.effective_user.id
+    return 0
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -56,16 +72,6 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         # False means "refused", handled at once instead of queueing behind the chat's backlog.
         self.on_arrival: Callable[[object], bool] | None = None
 
-    @staticmethod
-    def _key(update: object) -> int:
-        if isinstance(update, Update):
-            if update.effective_chat is not None:
-                return update.effective_chat.id
-            if update.effective_user is not None:
-                # A private chat's id equals its user's id, so poll answers line up with it.
-                return update.effective_user.id
-        return 0
-
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run ``coroutine`` after the earlier updates of the same chat.
 
@@ -75,7 +81,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if self.on_arrival is not None and not self.on_arrival(update):
             await coroutine
             return
-        key = self._key(update)
+        key = chat_key_of(update)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:
@@ -102,16 +108,14 @@ async def _post_init(app: SinauApp) -> None:
 
     1. the services (database opened and migrated, packs loaded), built by bot.wiring;
     2. the command menus (learners', groups', each trainer's and admin's own);
-    3. the report of broadcast sends a crash left uncertain, before any broadcast resumes;
-    4. the periodic jobs (bot.scheduling.jobs), which start sending.
+    3. the periodic jobs (bot.scheduling.jobs), which start sending where this process leads
+       (the broadcast job first reports the sends a crash left uncertain).
     """
     data = app.bot_data
     assert data.settings is not None and data.clock is not None
-    services = await wiring.assemble(data.settings, data.clock, bot=app.bot)
+    services = await wiring.assemble(data.settings, data.clock, bot=app.bot, db=data.db)
     data.services = services
     await menus.install(app.bot, services)
-    if services.broadcast_runner is not None:
-        await services.broadcast_runner.report_recovered()
     jobs.register(app, services)
     logger.info("Sinau started as @%s", app.bot.username)
 
@@ -134,6 +138,10 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Sina
     api = settings.telegram.api_url
     poll_timeout = settings.telegram.poll_timeout
     clock = clock or Clock()
+    # Built now, opened in post_init: the shared rate limit of a cluster lives in it too.
+    db = open_database(settings.database)
+    shared = (SharedLimits(FloodLedger(db), settings.delivery)
+              if settings.clustered else None)
     app: SinauApp = (
         ApplicationBuilder()
         .token(settings.telegram.token.get_secret_value())
@@ -149,7 +157,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Sina
         .context_types(ContextTypes(context=SinauContext, bot_data=BotData))
         .concurrent_updates(PerChatUpdateProcessor())
         # One limiter for all Bot API traffic: Telegram's flood limits, replies before bulk.
-        .rate_limiter(SinauRateLimiter(settings.delivery))
+        .rate_limiter(SinauRateLimiter(settings.delivery, shared=shared))
         .request(BotApiRequest(clock, api, connection_pool_size=64, pool_timeout=10))
         .get_updates_request(
             BotApiRequest(clock, api, connection_pool_size=1, read_timeout=poll_timeout + 10)
@@ -160,5 +168,6 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Sina
     )
     app.bot_data.settings = settings
     app.bot_data.clock = clock
+    app.bot_data.db = db
     register(app)
     return app

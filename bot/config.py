@@ -264,6 +264,11 @@ class Settings(BaseSettings):
     safety: SafetySettings = SafetySettings()
 
     @property
+    def clustered(self) -> bool:
+        """True when several workers may share the database: webhooks on PostgreSQL."""
+        return self.database.engine == "postgresql" and self.telegram.mode == "webhook"
+
+    @property
     def zone(self) -> ZoneInfo:
         """The default time zone as a ZoneInfo."""
         return ZoneInfo(self.locale.timezone)

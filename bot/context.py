@@ -11,6 +11,7 @@ from bot.i18n import DEFAULT_LANGUAGE, SafeHtml, label, t
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Settings
+    from bot.storage import Database
     from bot.storage.users import User
     from bot.wiring import Services
 
@@ -22,6 +23,7 @@ class BotData:
         self.settings: Settings | None = None
         self.clock: Clock | None = None
         self.services: Services | None = None
+        self.db: Database | None = None  # built with the Application, opened in post_init
 
 
 class SinauContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

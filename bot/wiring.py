@@ -15,11 +15,16 @@ with a fake sender instead of the bot.
 from __future__ import annotations
 
 import logging
+import os
+import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from bot.clock import Clock
+from bot.cluster.inbox import Handle, WebhookInbox
+from bot.cluster.worker import Leadership, SoleInstance, Worker
 from bot.config import Settings
 from bot.content.catalogue import Catalogue, CatalogueHolder
 from bot.content.loader import load_catalogue
@@ -47,10 +52,13 @@ from bot.storage import Database, open_database
 from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.certificates import CertificateRepository
 from bot.storage.chat_migration import ChatMigrationRepository
+from bot.storage.cluster import POLLING_LOCK, Inbox, WorkerSession
 from bot.storage.delivery import DeliveryStatsRepository
 from bot.storage.discussion import DiscussionRepository
 from bot.storage.learning import LearningRepository
 from bot.storage.nudges import NudgeRepository
+from bot.storage.packs import PackRepository
+from bot.storage.postgres import PostgresDatabase
 from bot.storage.privacy import PrivacyRepository
 from bot.storage.reviews import ReviewRepository
 from bot.storage.sessions import SessionRepository
@@ -63,7 +71,7 @@ from bot.training.prompts import PromptBook
 from bot.training.roles import RoleService
 from bot.training.service import TrainingServices
 from bot.training.stats import StatsService
-from bot.training.upload import CoursePacks, PackUploader
+from bot.training.upload import CoursePacks
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +82,10 @@ class Metrics:
 
     updates: int = 0
     unexpected_errors: int = 0
+
+
+class AlreadyRunning(Exception):  # noqa: N818 - a refusal, reported as such
+    """Another Sinau already runs on this database in a mode that allows only one."""
 
 
 class NoSender:
@@ -113,11 +125,18 @@ class Services:
     broadcast_runner: BroadcastRunner | None
     privacy: PrivacyService
     flood: FloodGate
+    # Who runs the periodic jobs: always this process, or the worker holding the lock.
+    leadership: Leadership = field(default_factory=SoleInstance)
+    # Several workers on one PostgreSQL database (webhook mode): this one.
+    worker: Worker | None = None
+    # Long polling on PostgreSQL: the session whose lock keeps a second instance out.
+    guard: WorkerSession | None = None
     metrics: Metrics = field(default_factory=Metrics)
 
 
 def compose(settings: Settings, clock: Clock, db: Database, catalogue: CatalogueHolder, *,
-            bot: Any = None, sender: Sender | None = None) -> Services:
+            bot: Any = None, sender: Sender | None = None, worker: Worker | None = None,
+            guard: WorkerSession | None = None) -> Services:
     """Build every service over an open database, in dependency order."""
     zone = settings.zone
     # Repositories: one per aggregate, private to the services that receive them.
@@ -181,8 +200,9 @@ def compose(settings: Settings, clock: Clock, db: Database, catalogue: Catalogue
                            jp_target=settings.learning.annual_jp_target),
         broadcasts=BroadcastService(BroadcastRepository(db), clock, sender, catalogue,
                                     workers=settings.delivery.workers),
-        uploads=CoursePacks(PackUploader(settings.database.sqlite_path.parent / "packs"),
-                            catalogue),
+        uploads=CoursePacks(PackRepository(db), catalogue, clock, legacy_folder=(
+            settings.database.sqlite_path.parent / "packs"
+            if settings.database.engine == "sqlite" else None)),
     )
 
     nudges = NudgeService(nudge_repo, sender, LearningFacts(learning), delivery_stats,
@@ -213,6 +233,9 @@ def compose(settings: Settings, clock: Clock, db: Database, catalogue: Catalogue
                                staff_ids=settings.access.admin_ids),
         flood=FloodGate(clock.now, limit=safety.flood_updates,
                         window=timedelta(seconds=safety.flood_window_seconds)),
+        leadership=worker if worker is not None else SoleInstance(),
+        worker=worker,
+        guard=guard,
     )
 
 
@@ -226,21 +249,57 @@ def load_packs(settings: Settings) -> Catalogue:
     return catalogue
 
 
-async def assemble(settings: Settings, clock: Clock, *, bot: Any = None) -> Services:
-    """Open the database (migrated), load the packs, and compose the services."""
-    db = open_database(settings.database)
+async def assemble(settings: Settings, clock: Clock, *, bot: Any = None,
+                   db: Database | None = None) -> Services:
+    """Open the database (migrated), load the packs, and compose the services.
+
+    On PostgreSQL the process also opens its own session: in webhook mode it is a worker that
+    may lead (bot.cluster.worker); in long-polling mode its lock keeps a second instance out.
+    """
+    db = db if db is not None else open_database(settings.database)
     await db.open()
+    worker: Worker | None = None
+    guard: WorkerSession | None = None
     try:
         version = await db.migrate()
-        logger.info("database ready at schema version %d", version)
+        logger.info("database ready at schema version %d (%s)", version, db.describe())
+        if isinstance(db, PostgresDatabase):
+            session = WorkerSession(await db.session())
+            if settings.clustered:
+                worker = Worker(session, on_lost=_stop_this_process)
+                await worker.start()
+            elif not await session.try_lock(POLLING_LOCK):
+                await session.close()
+                raise AlreadyRunning(
+                    f"another Sinau is already polling for updates on {db.describe()}")
+            else:
+                guard = session
         catalogue = CatalogueHolder(load_packs(settings))
-        services = compose(settings, clock, db, catalogue, bot=bot)
-        # Packs uploaded earlier join the shipped ones (a broken file is skipped and logged).
-        services.training.uploads.load_stored()
+        services = compose(settings, clock, db, catalogue, bot=bot, worker=worker,
+                           guard=guard)
+        # Packs uploaded earlier join the shipped ones (a broken one is skipped and logged).
+        await services.training.uploads.load_stored()
     except BaseException:
+        if worker is not None:
+            await worker.stop()
+        if guard is not None:
+            await guard.close()
         await db.close()
         raise
     return services
+
+
+def _stop_this_process() -> None:
+    """A worker that lost its session stops as if asked to (its supervisor restarts it)."""
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def webhook_inbox(services: Services, handle: Handle,
+                  chat_of: Callable[[dict[str, Any]], int]) -> WebhookInbox:
+    """This worker's side of the shared inbox (several workers, PostgreSQL)."""
+    if services.worker is None:
+        raise RuntimeError("the inbox needs a worker of a cluster (webhooks on PostgreSQL)")
+    return WebhookInbox(Inbox(services.db), services.worker.session, handle, chat_of)
 
 
 async def close(services: Services) -> None:
@@ -249,4 +308,8 @@ async def close(services: Services) -> None:
         await services.delivery_stats.flush()
     except Exception:  # noqa: BLE001 - counters are not worth a failed shutdown
         logger.warning("could not save the delivery counters", exc_info=True)
+    if services.worker is not None:
+        await services.worker.stop()
+    if services.guard is not None:
+        await services.guard.close()
     await services.db.close()

@@ -46,6 +46,8 @@ class BroadcastRunner:
     def __init__(self, service: BroadcastService, bot: Any) -> None:
         self._service = service
         self._bot = bot
+        # The leadership term whose start was followed by the recovery report (0: none yet).
+        self.recovered_term = 0
 
     def start(self, host: TaskHost, broadcast_id: int) -> None:
         """Run the broadcast as a task of the host (no-op if it already runs here)."""

@@ -22,6 +22,7 @@ from telegram.ext import BaseRateLimiter
 from bot.config import DeliverySettings
 from bot.delivery.attempt import SendAttempt
 from bot.delivery.pacing import ChatLimits, Pacer
+from bot.delivery.shared import SharedLimits
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class LimiterCounters:
 class SinauRateLimiter(BaseRateLimiter[RateLimitArgs]):
     """Telegram's flood limits for every request, interactive first, retrying 429s."""
 
-    def __init__(self, settings: DeliverySettings) -> None:
+    def __init__(self, settings: DeliverySettings, *, shared: SharedLimits | None = None) -> None:
         # Spacing releases a little below the limit keeps the global window (which counts a
         # request until its answer came back, so jitter cannot trip it) from ever being full.
         margin = settings.safety_margin
@@ -93,12 +94,16 @@ class SinauRateLimiter(BaseRateLimiter[RateLimitArgs]):
             group_per_minute=settings.group_per_minute,
         )
         self.counters = LimiterCounters()
+        # Several workers on one database: the limits are kept for all of them together.
+        self.shared = shared
 
     async def initialize(self) -> None:
         """Nothing to open."""
 
     async def shutdown(self) -> None:
-        """Nothing to close."""
+        """Give the shared limiter back the slots whose answers came."""
+        if self.shared is not None:
+            await self.shared.close()
 
     async def process_request(
         self,
@@ -172,4 +177,8 @@ class SinauRateLimiter(BaseRateLimiter[RateLimitArgs]):
                 await stack.enter_async_context(self.chats.slot(target[0], is_group=target[1]))
             for _ in range(slots):
                 await stack.enter_async_context(self.pacer.slot(bulk=bulk))
+            if self.shared is not None:
+                chat = target[0] if target is not None and isinstance(target[0], int) else None
+                await stack.enter_async_context(self.shared.slot(
+                    chat, is_group=bool(target and target[1]), bulk=bulk, slots=slots))
             return await request()

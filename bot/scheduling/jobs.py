@@ -19,11 +19,23 @@ every job shares one policy, explained once:
 | broadcasts        | 2 s                   | 0.5 s | start scheduled broadcasts, resume others |
 | discussion-weekly | nudges.tick_seconds   | 1 s   | the weekly prompt of each cohort group    |
 | privacy-retention | 1 day                 | 60 s  | erase learners inactive past retention    |
+| course-packs      | 5 s                   | 5 s   | take up a pack another worker stored      |
 
 (``nudges.tick_seconds`` is 5 s by default.)
 
 A few seconds between ticks is what "on time" means for a nudge or a scheduled broadcast; the
 retention purge only needs to happen some time each day.
+
+**Where they run.** Every job runs only in the process that leads (``services.leadership``):
+always the one process on SQLite or in long polling; in a cluster of webhook workers on
+PostgreSQL, the worker holding the leader lock (bot.cluster.worker), taken over within about a
+second when that worker dies. Each due item is still claimed by a statement that only one
+claimer can win (the nudge ledger's one row per learner and day, a broadcast recipient's
+``pending`` → ``sending``, a group's weekly-prompt row), so even two leaders for a moment
+could not send anything twice. A new leader first reports the broadcast sends its
+predecessor left uncertain, before any broadcast resumes. The one job that runs in every
+process is ``course-packs`` (``everywhere``): each keeps its own catalogue in step with the
+``course_packs`` table.
 """
 
 from __future__ import annotations
@@ -59,6 +71,7 @@ class JobSpec:
     interval: timedelta
     first: timedelta
     run: JobRun
+    everywhere: bool = False  # True: in every worker, not only the leader
 
 
 async def _nudges(app: App, services: Services) -> None:
@@ -66,8 +79,16 @@ async def _nudges(app: App, services: Services) -> None:
 
 
 async def _broadcasts(app: App, services: Services) -> None:
-    if services.broadcast_runner is not None:
-        await services.broadcast_runner.tick(app)
+    runner = services.broadcast_runner
+    if runner is None:
+        return
+    term = services.leadership.term
+    if runner.recovered_term != term:
+        # Rows a crash (of this process, or of the leader before it) left 'sending' are
+        # uncertain: report them before anything resumes.
+        await runner.report_recovered()
+        runner.recovered_term = term
+    await runner.tick(app)
 
 
 async def _weekly_prompts(app: App, services: Services) -> None:
@@ -90,6 +111,10 @@ async def _retention(app: App, services: Services) -> None:
     await services.privacy.purge_inactive()
 
 
+async def _course_packs(app: App, services: Services) -> None:
+    await services.training.uploads.refresh()
+
+
 def job_table(services: Services) -> list[JobSpec]:
     """The periodic jobs the settings switch on, in the order of the table above."""
     settings = services.settings
@@ -104,6 +129,8 @@ def job_table(services: Services) -> list[JobSpec]:
         jobs.append(JobSpec("discussion-weekly", tick, first, _weekly_prompts))
     jobs.append(JobSpec("privacy-retention", timedelta(days=1), timedelta(minutes=1),
                         _retention))
+    jobs.append(JobSpec("course-packs", timedelta(seconds=5), timedelta(seconds=5),
+                        _course_packs, everywhere=True))
     return jobs
 
 
@@ -123,6 +150,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any], services: Services)
 
 def _wrap(spec: JobSpec, services: Services) -> Callable[[Any], Coroutine[Any, Any, None]]:
     async def job(context: Any) -> None:
+        if not (spec.everywhere or services.leadership.is_leader):
+            return  # another worker leads; this one takes over if that one dies
         try:
             await spec.run(context.application, services)
         except Exception:  # noqa: BLE001 - the next tick tries again; the bot keeps running

@@ -1,4 +1,4 @@
-"""Webhook mode: the real bot process behind PTB's webhook server, fed by the emulator.
+"""Webhook mode: the real bot process behind its own webhook server, fed by the emulator.
 
 A POST without the secret token, or with a wrong one, is refused (403) and never handled; the
 emulator's deliveries (with the right one) are. A body over the limit is refused before it is
@@ -23,7 +23,7 @@ import aiohttp
 import pytest
 
 from bot.sandbox.emulator import BotApiEmulator
-from bot.webhook import MAX_BODY_BYTES
+from bot.web.server import MAX_BODY_BYTES
 from tests.conftest import TEST_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -191,7 +191,7 @@ async def test_bodies_over_the_limit_are_refused_unread(
     answer = await raw_request(webhook_bot.url, head, body, answer_first=True)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:100]
 
-    # Without a Content-Length (chunked), tornado's max_body_size cuts it off.
+    # Without a Content-Length (chunked), the server stops reading at the limit.
     chunked = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 65536]), body[i:i + 65536])
                        for i in range(0, len(body), 65536)) + b"0\r\n\r\n"
     head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from typing import Any
 
 import aiohttp
@@ -86,6 +87,7 @@ async def deliver(s: EmulatorState) -> None:
             headers = {}
             if hook.secret_token:
                 headers["X-Telegram-Bot-Api-Secret-Token"] = hook.secret_token
+            queue.delivered_at.setdefault(update["update_id"], time.perf_counter())
             try:
                 async with session.post(hook.url, json=update, headers=headers) as resp:
                     ok = 200 <= resp.status < 300

@@ -1,0 +1,1 @@
+"""Sinau's HTTP side: the webhook endpoint and the health check (aiohttp)."""
