@@ -14,6 +14,7 @@ RUN pip install --no-cache-dir . \
     && mkdir -p /data \
     && chown sinau:sinau /data
 
+EXPOSE 8443
 USER sinau
 VOLUME ["/data"]
 # Configuration comes from SINAU_* environment variables, or a config file mounted at

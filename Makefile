@@ -30,7 +30,7 @@ system:
 	./scripts/system-packages
 
 test: lint system
-	$(BIN)/python -m pytest -q --numprocesses=auto --maxprocesses=4
+	$(BIN)/python -m pytest -q --numprocesses=4 --durations=15
 
 fuzz: $(STAMP)
 	SINAU_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -q -m fuzz

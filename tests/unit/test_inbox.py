@@ -29,6 +29,17 @@ def backend() -> str:
     return "postgresql"
 
 
+async def until(check: Any, seconds: float) -> None:
+    """Poll ``check`` (sync or async) every 20 ms until it is true or time is up."""
+    for _ in range(int(seconds / 0.02)):
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return
+        await asyncio.sleep(0.02)
+
+
 def update(update_id: int, chat: int) -> dict[str, Any]:
     return {"update_id": update_id, "message": {"chat": {"id": chat}, "text": str(update_id)}}
 
@@ -64,10 +75,7 @@ async def test_one_chat_one_worker_in_order_and_duplicates_kept_once(db: Databas
     results = await asyncio.gather(*(inboxes[n % 2].accept(u) for n, u in enumerate(updates)))
     assert all(results)
     assert not await inboxes[1].accept(updates[0])   # Telegram delivered it again
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 20
-    while len(handled) < 30 and loop.time() < deadline:
-        await asyncio.sleep(0.02)
+    await until(lambda: len(handled) >= 30, 20)
     for inbox in inboxes:
         await inbox.stop()
     for session in sessions:
@@ -102,10 +110,10 @@ async def test_a_dead_workers_chat_goes_to_the_sweep_and_a_killer_update_is_put_
     survivor = WebhookInbox(inbox, other, handle, lambda p: 7, sweep_every=0.05,
                             sweep_after=0.0, max_attempts=1)
     await survivor.start()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 10
-    while await inbox.waiting() and loop.time() < deadline:
-        await asyncio.sleep(0.02)
+    async def drained() -> bool:
+        return await inbox.waiting() == 0
+
+    await until(drained, 10)
     await survivor.stop()
     await other.close()
     # Each had been started once already (by the dead worker): with max_attempts=1 the second
@@ -122,10 +130,7 @@ async def test_the_lead_passes_when_the_leaders_session_ends(db: Database) -> No
     await second.start()
     assert first.is_leader and not second.is_leader
     await first.stop()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 5
-    while not second.is_leader and loop.time() < deadline:
-        await asyncio.sleep(0.02)
+    await until(lambda: second.is_leader, 5)
     assert second.is_leader and second.term == 1
     other = await session_of(db)
     assert not await other.try_lock(LEADER_LOCK)
