@@ -35,6 +35,8 @@ def plan(quick: bool) -> tuple[list[Step], list[Step]]:
             ("scale", ["bench.scale", "--sizes", "1000,10000"]),
             ("broadcast_ceiling", ["bench.broadcast", "--part", "ceiling",
                                    "--recipients", "1000"]),
+            ("postgresql", ["bench.postgres", "--sizes", "10000", "--learners", "100",
+                            "--recipients", "300"]),
         ]
         return together, alone
     together = [
@@ -47,6 +49,7 @@ def plan(quick: bool) -> tuple[list[Step], list[Step]]:
         ("interactive", ["bench.interactive", "--profile", "200"]),
         ("scale", ["bench.scale"]),
         ("broadcast_ceiling", ["bench.broadcast", "--part", "ceiling"]),
+        ("postgresql", ["bench.postgres"]),
     ]
     return together, alone
 

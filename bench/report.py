@@ -14,7 +14,7 @@ from typing import Any
 from bench.common import RESULTS, ROOT, fmt
 
 TARGET = ROOT / "bench" / "RESULTS.md"
-ORDER = ("interactive", "broadcast", "broadcast_ceiling", "scale", "nudges")
+ORDER = ("interactive", "broadcast", "broadcast_ceiling", "scale", "postgresql", "nudges")
 
 # What was changed in the bot because of these benchmarks (kept with the report it explains).
 CHANGES = """\

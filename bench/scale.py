@@ -51,28 +51,35 @@ SIZES = (1_000, 10_000, 100_000)
 GOAL_MS = {"nudge due query": 50.0, "/progress": 50.0, "/stats": 2000.0, "/export": 2000.0}
 
 
-class RecordingDatabase(SqliteDatabase):
+class Recording:
     """A Database that remembers the reads it runs, to explain their plans afterwards."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self.recording: list[tuple[str, Any]] | None = None
+    recording: list[tuple[str, Any]] | None = None
 
     async def fetch_all(self, sql: str, params: Any = ()) -> list[Any]:
         """Run the read; note it while recording."""
         if self.recording is not None:
             self.recording.append((sql, params))
-        return await super().fetch_all(sql, params)
+        return await super().fetch_all(sql, params)  # type: ignore[misc]
 
 
-async def explain(db: RecordingDatabase, reads: list[tuple[str, Any]]) -> list[dict[str, Any]]:
-    """EXPLAIN QUERY PLAN of each distinct read."""
+class RecordingDatabase(Recording, SqliteDatabase):
+    """SQLite, recording."""
+
+
+async def explain(db: Any, reads: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """The engine's plan of each distinct read: SQLite's EXPLAIN QUERY PLAN as a tree,
+    PostgreSQL's EXPLAIN."""
     seen: set[str] = set()
     plans = []
     for sql, params in reads:
         if sql in seen:
             continue
         seen.add(sql)
+        if not isinstance(db, SqliteDatabase):
+            rows = await db.fetch_all("EXPLAIN " + sql, params)
+            plans.append({"sql": " ".join(sql.split()), "plan": [str(r[0]) for r in rows]})
+            continue
         rows = await SqliteDatabase.fetch_all(db, "EXPLAIN QUERY PLAN " + sql, params)
         depth: dict[int, int] = {0: -1}
         lines = []
@@ -83,7 +90,7 @@ async def explain(db: RecordingDatabase, reads: list[tuple[str, Any]]) -> list[d
     return plans
 
 
-async def timed(db: RecordingDatabase, call: Callable[[], Awaitable[Any]],
+async def timed(db: Any, call: Callable[[], Awaitable[Any]],
                 runs: int) -> tuple[list[float], list[dict[str, Any]]]:
     """Milliseconds of ``runs`` calls after one unrecorded warm-up call, and the plans."""
     db.recording = []
@@ -98,49 +105,54 @@ async def timed(db: RecordingDatabase, call: Callable[[], Awaitable[Any]],
 
 
 async def queries(path: Path, learners: int, runs: int) -> dict[str, Any]:
-    """Time the four calls on one database."""
-    settings = Settings()
-    clock = FixedClock(NOW)
-    catalogue: Catalogue = load_packs(settings)
+    """Time the four calls on one SQLite database."""
     db = RecordingDatabase(path)
     await db.open()
     try:
-        nudges = NudgeRepository(db)
-        services = compose(settings, clock, db, CatalogueHolder(catalogue))
-        learning = services.learning
-        users = UserRepository(db)
-        stats = services.training.stats
-        learner = await users.get(FIRST_ID + learners // 2)
-        assert learner is not None
-        members = min(BIG_COHORT, learners)
-        due_rows: list[Any] = []
-
-        async def due() -> None:
-            due_rows[:] = await nudges.due(NOW, 1000)
-
-        async def progress() -> None:
-            await learning.progress(learner)
-
-        async def cohort_stats() -> None:
-            await stats.cohort_stats(1)
-            await stats.weekly(1)
-
-        async def export() -> None:
-            rows = await stats.progress_rows(1)
-            assert len(rows) == members, len(rows)
-            to_xlsx(rows, title="Angkatan 1")
-
-        found: dict[str, Any] = {"learners": learners, "cohort_members": members}
-        for name, call, n in (("nudge due query", due, runs * 3), ("/progress", progress,
-                              runs * 3), ("/stats", cohort_stats, runs),
-                              ("/export", export, runs)):
-            times, plans = await timed(db, call, n)
-            found[name] = {"ms": times, "plans": plans}
-        found["due_rows"] = len(due_rows)
-        found["quiz_answers"] = await db.fetch_value("SELECT COUNT(*) FROM quiz_answers")
-        found["cohorts"] = await db.fetch_value("SELECT COUNT(*) FROM cohorts")
+        return await queries_on(db, learners, runs)
     finally:
         await db.close()
+
+
+async def queries_on(db: Any, learners: int, runs: int) -> dict[str, Any]:
+    """Time the four calls on an opened (recording) database of either engine."""
+    settings = Settings()
+    clock = FixedClock(NOW)
+    catalogue: Catalogue = load_packs(settings)
+    nudges = NudgeRepository(db)
+    services = compose(settings, clock, db, CatalogueHolder(catalogue))
+    learning = services.learning
+    users = UserRepository(db)
+    stats = services.training.stats
+    learner = await users.get(FIRST_ID + learners // 2)
+    assert learner is not None
+    members = min(BIG_COHORT, learners)
+    due_rows: list[Any] = []
+
+    async def due() -> None:
+        due_rows[:] = await nudges.due(NOW, 1000)
+
+    async def progress() -> None:
+        await learning.progress(learner)
+
+    async def cohort_stats() -> None:
+        await stats.cohort_stats(1)
+        await stats.weekly(1)
+
+    async def export() -> None:
+        rows = await stats.progress_rows(1)
+        assert len(rows) == members, len(rows)
+        to_xlsx(rows, title="Angkatan 1")
+
+    found: dict[str, Any] = {"learners": learners, "cohort_members": members}
+    for name, call, n in (("nudge due query", due, runs * 3), ("/progress", progress,
+                          runs * 3), ("/stats", cohort_stats, runs),
+                          ("/export", export, runs)):
+        times, plans = await timed(db, call, n)
+        found[name] = {"ms": times, "plans": plans}
+    found["due_rows"] = len(due_rows)
+    found["quiz_answers"] = await db.fetch_value("SELECT COUNT(*) FROM quiz_answers")
+    found["cohorts"] = await db.fetch_value("SELECT COUNT(*) FROM cohorts")
     return found
 
 
