@@ -22,7 +22,7 @@ from bot.storage.db import StorageError
 from bot.storage.postgres import PostgresDatabase
 from bot.storage.sqlite import SqliteDatabase
 
-PAGE = 2000
+PAGE = 5000
 
 
 class CopyError(StorageError):
@@ -81,15 +81,10 @@ async def copy_database(source: SqliteDatabase, target: PostgresDatabase,
         await target.set_triggers(order, enabled=False)
         for table in order:
             columns = ours[table]
-            names = ", ".join(f'"{c}"' for c in columns)
-            marks = ", ".join("?" for _ in columns)
-            insert = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'  # noqa: S608
             copied = 0
             async for page in source.pages(table, columns, PAGE):
-                await target.execute_many(insert, [tuple(row[c] for c in columns)
-                                                   for row in page])
-                # A read sends the waiting batch now, so memory holds one page at a time.
-                await target.fetch_value("SELECT 1")
+                await target.copy_in(table, columns, [tuple(row[c] for c in columns)
+                                                      for row in page])
                 copied += len(page)
             if progress is not None:
                 progress(table, copied)

@@ -523,6 +523,26 @@ class PostgresDatabase(Database):
                 found.setdefault(row["tbl"], set()).add(row["parent"])
         return found
 
+    async def copy_in(self, table: str, columns: list[str],
+                      rows: Sequence[Sequence[Any]]) -> None:
+        """Rows into ``table`` with COPY (many times faster than INSERTs), inside the open
+        unit of work: they commit or roll back with it (``sinau db copy``)."""
+        tx = self._tx()
+        if tx is None:
+            raise StorageError("copy_in runs inside a unit of work")
+        await self.fetch_value("SELECT 1")   # BEGIN and the waiting writes go first
+        conn: psycopg.AsyncConnection[Any] = tx.handle
+        names = ", ".join(f'"{c}"' for c in columns)
+        self._hop()
+        try:
+            async with conn.cursor().copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+                for row in rows:
+                    await copy.write_row(row)
+        except psycopg.Error as exc:
+            tx.begun, tx.aborted = False, True
+            await self._give_back(tx, rollback=True)
+            raise _storage_error(exc) from exc
+
     async def set_triggers(self, tables: list[str], *, enabled: bool) -> None:
         """Switch the tables' own triggers off (a copy brings the rows they would derive)
         or on again; inside a transaction the switch is part of it."""

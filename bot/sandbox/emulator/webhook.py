@@ -1,4 +1,4 @@
-"""Bot API webhook methods and the delivery of queued updates to the webhook, one by one."""
+"""Bot API webhook methods and the delivery of queued updates to the webhook."""
 
 from __future__ import annotations
 
@@ -74,34 +74,78 @@ def get_webhook_info(s: EmulatorState, p: Params, parsed: Parsed) -> dict[str, A
     return info
 
 
+def _chat_of(update: dict[str, Any]) -> Any:
+    """The chat (or, without one, the user) an update is about; None when neither."""
+    for key, payload in update.items():
+        if key == "update_id" or not isinstance(payload, dict):
+            continue
+        for holder in (payload, payload.get("message")):
+            if isinstance(holder, dict) and isinstance(holder.get("chat"), dict):
+                return ("chat", holder["chat"].get("id"))
+        for field in ("from", "user", "voter_chat"):
+            if isinstance(payload.get(field), dict):
+                return ("user", payload[field].get("id"))
+    return None
+
+
 async def deliver(s: EmulatorState) -> None:
-    """Deliver queued updates to the webhook one by one, like Telegram, until removed."""
+    """Deliver queued updates to the webhook until it is removed, like Telegram: up to
+    ``max_connections`` requests at once, one at a time per chat (so a chat's updates arrive
+    in order), each repeated until the webhook answers 2xx."""
     queue = s.updates
-    async with aiohttp.ClientSession() as session:
-        while queue.webhook is not None:
-            if not queue.queued:
-                await queue.wakeup_event().wait()
-                continue
-            update = queue.queued[0][0]
-            hook = queue.webhook
-            headers = {}
-            if hook.secret_token:
-                headers["X-Telegram-Bot-Api-Secret-Token"] = hook.secret_token
-            queue.delivered_at.setdefault(update["update_id"], time.perf_counter())
-            try:
-                async with session.post(hook.url, json=update, headers=headers) as resp:
-                    ok = 200 <= resp.status < 300
-                    error = f"Wrong response from the webhook: {resp.status}"
-            except (aiohttp.ClientError, OSError) as exc:
-                ok, error = False, f"Connection failed: {type(exc).__name__}"
-            if ok:
-                if queue.queued and queue.queued[0][0] is update:
-                    queue.queued.popleft()
-                s.notify_changed()
-            else:
-                hook.last_error_date = s.ts()
-                hook.last_error_message = error
-                await asyncio.sleep(0.2)
+    inflight: dict[int, asyncio.Task[None]] = {}
+    busy: set[Any] = set()
+
+    async def post(session: aiohttp.ClientSession, hook: Any, update: dict[str, Any],
+                   chat: Any) -> None:
+        headers = {}
+        if hook.secret_token:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = hook.secret_token
+        queue.delivered_at.setdefault(update["update_id"], time.perf_counter())
+        try:
+            async with session.post(hook.url, json=update, headers=headers) as resp:
+                ok = 200 <= resp.status < 300
+                error = f"Wrong response from the webhook: {resp.status}"
+        except (aiohttp.ClientError, OSError) as exc:
+            ok, error = False, f"Connection failed: {type(exc).__name__}"
+        if ok:
+            for index, (queued, _) in enumerate(queue.queued):
+                if queued is update:
+                    del queue.queued[index]
+                    break
+            s.notify_changed()
+        else:
+            hook.last_error_date = s.ts()
+            hook.last_error_message = error
+            await asyncio.sleep(0.2)
+        busy.discard(chat)
+        inflight.pop(update["update_id"], None)
+        queue.notify()
+
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        try:
+            while queue.webhook is not None:
+                hook = queue.webhook
+                waiting = queue.wakeup_event()
+                held: set[Any] = set()   # chats with an earlier update not sent yet
+                for update, _ in list(queue.queued):
+                    if len(inflight) >= max(1, hook.max_connections):
+                        break
+                    uid = update["update_id"]
+                    chat = _chat_of(update)
+                    key = chat if chat is not None else ("update", uid)
+                    if uid in inflight or key in busy or key in held:
+                        held.add(key)
+                        continue
+                    busy.add(key)
+                    inflight[uid] = asyncio.get_running_loop().create_task(
+                        post(session, hook, update, key))
+                await waiting.wait()
+        finally:
+            for task in list(inflight.values()):
+                task.cancel()
+            await asyncio.gather(*inflight.values(), return_exceptions=True)
 
 
 HANDLERS: dict[str, Handler] = {
