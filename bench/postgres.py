@@ -1,18 +1,18 @@
 """PostgreSQL: scale, interactive throughput with 1-3 workers, the broadcast across workers.
 
-Scale: the SQLite databases of bench/seed.py are copied into a PostgreSQL database with
-``sinau db copy`` (timed), then the same four calls as bench/scale.py are timed on it (median
-of several runs after a warm-up; plans from PostgreSQL's EXPLAIN). Cluster: a throwaway
-PostgreSQL cluster on loopback (fsync off, like the test cluster), HAProxy from Debian, N
-``python -m bot run`` workers in webhook mode, the emulator pushing webhooks one at a time
-(as Telegram does per bot here); simulated learners run the interactive benchmark's journey
-(onboarding, a lesson, its quiz, /progress), all at once; throughput is updates handled per
-second of wall time. As in bench/interactive.py the emulator's flood limits and Sinau's pacing
-are off for the 1/2/3-worker figures (what the workers can do); one more run of 3 workers with
-both on shows the cap Telegram's own limits put on it (30 messages/s for the bot).
-The broadcast: 1,000 recipients, sent by the leader through the shared
-limiter while the other workers serve; its rate between the first and the last copy as a
-fraction of 30/s, and the 429s the emulator answered.
+Scale: the SQLite databases of bench/seed.py are copied into a PostgreSQL database with ``sinau
+db copy`` (timed), then the same four calls as bench/scale.py are timed on it (median of
+several runs after a warm-up; plans from PostgreSQL's EXPLAIN). Cluster: a throwaway PostgreSQL
+cluster on loopback (fsync off, like the test cluster), HAProxy from Debian, N ``python -m bot
+run`` workers in webhook mode, the emulator pushing webhooks over up to 40 parallel
+connections, one update per chat at a time; simulated learners run the interactive benchmark's
+journey (onboarding, a lesson, its quiz, /progress), all at once; throughput is updates handled
+per second of wall time. As in bench/interactive.py the emulator's flood limits and Sinau's
+pacing are off for the 1/2/3-worker figures (what the workers can do); one more run of 3
+workers with both on shows the cap Telegram's own limits put on it (30 messages/s for the bot).
+The broadcast: 1,000 recipients, sent by the leader through the shared limiter while the other
+workers serve; its rate between the first and the last copy as a fraction of 30/s, and the 429s
+the emulator answered.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -46,6 +47,12 @@ WORKERS = (1, 2, 3)
 
 class RecordingPostgres(Recording, PostgresDatabase):
     """PostgreSQL, recording."""
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _copy(source: Path, url: str) -> float:
@@ -111,9 +118,15 @@ async def interactive(base: str, learners: int, report: Report) -> None:
                     tracker = Tracker(emulator)
                     crowd = [Learner(emulator, tracker, emulator.add_user(f"Peserta {i}"))
                              for i in range(learners)]
+                    pids = [w.proc.pid for w in farm.workers if w.proc is not None]
+                    before = [_cpu_seconds(pid) for pid in pids]
+                    own = time.process_time()
                     started = time.perf_counter()
                     await asyncio.gather(*(sinau_journey(learner) for learner in crowd))
                     wall = time.perf_counter() - started
+                    own = time.process_time() - own
+                    workers_cpu = sum(_cpu_seconds(p) - b for p, b in zip(pids, before,
+                                                                           strict=True))
                     samples = [s for learner in crowd for s in learner.samples]
                     violations = len(emulator.violations)
                 finally:
@@ -123,9 +136,12 @@ async def interactive(base: str, learners: int, report: Report) -> None:
         done = sorted(s.done * 1000 for s in samples)
         p99 = done[int(0.99 * (len(done) - 1))]
         print(f"  {label}: {rate:.0f} updates/s, p50 {statistics.median(done):.0f}"
-              f" ms, p99 {p99:.0f} ms, {violations} violations", flush=True)
+              f" ms, p99 {p99:.0f} ms, {violations} violations; CPU: workers "
+              f"{workers_cpu / wall:.2f} cores, emulator+learners {own / wall:.2f}", flush=True)
         report.add(Figure(f"Interactive, {label}", "updates/s", [rate],
-                          how=f"{learners} learners, {len(samples):,} updates"))
+                          how=f"{learners} learners, {len(samples):,} updates; CPU in use: "
+                              f"workers {workers_cpu / wall:.2f} cores, emulator and learners "
+                              f"{own / wall:.2f} (of 2)"))
         report.add(Figure(f"Interactive latency p50, {label}", "ms",
                           [statistics.median(done)], how="update delivered to its last answer"))
 
