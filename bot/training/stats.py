@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -123,10 +124,17 @@ class StatsService:
         catalogue = self._catalogue.current
         assigned = [catalogue.course(c.course_key) for c in await self._repo.courses(cohort_id)]
         courses = [c for c in assigned if c is not None] or list(catalogue)
-        members = await self._stats.members(cohort_id)
         today = self.today()
-        active = await self._stats.active_since(cohort_id, (today - timedelta(days=6)).isoformat())
-        done = await self._completion(cohort_id, courses)
+        # Independent reads: on PostgreSQL they run side by side on the pool.
+        members, active, done, scores, minutes, scored = await asyncio.gather(
+            self._stats.members(cohort_id),
+            self._stats.active_since(cohort_id, (today - timedelta(days=6)).isoformat()),
+            self._completion(cohort_id, courses),
+            self._stats.accuracy(cohort_id),
+            self._stats.minutes_between(cohort_id, f"{today.year}-01-01",
+                                        f"{today.year}-12-31"),
+            self._stats.question_scores(cohort_id, HARDEST * 4),
+        )
         completion = [
             CourseCompletion(
                 course,
@@ -135,15 +143,11 @@ class StatsService:
             )
             for course in courses
         ]
-        scores = await self._stats.accuracy(cohort_id)
         right = sum(r for r, _ in scores.values())
         answers = sum(n for _, n in scores.values())
-        minutes = await self._stats.minutes_between(
-            cohort_id, f"{today.year}-01-01", f"{today.year}-12-31"
-        )
         jps = [self._jp(m) for m in minutes.values()]
         hardest: list[HardQuestion] = []
-        for score in await self._stats.question_scores(cohort_id, HARDEST * 4):
+        for score in scored:
             course = catalogue.course(score.course_key)
             question = catalogue.question(score.course_key, score.lesson_key, score.question_key)
             if course is not None and question is not None and len(hardest) < HARDEST:
@@ -176,15 +180,17 @@ class StatsService:
         """One row per member for the HR export, by name."""
         courses = list(self._catalogue)
         today = self.today()
-        members = await self._stats.members(cohort_id)
-        done = await self._completion(cohort_id, courses)
         totals = {c.key: len(c.lessons) for c in courses}
-        minutes = await self._stats.minutes_between(
-            cohort_id, f"{today.year}-01-01", f"{today.year}-12-31"
+        # Six independent reads: on PostgreSQL they run side by side on the pool.
+        members, done, minutes, scores, last, certificates = await asyncio.gather(
+            self._stats.members(cohort_id),
+            self._completion(cohort_id, courses),
+            self._stats.minutes_between(cohort_id, f"{today.year}-01-01",
+                                        f"{today.year}-12-31"),
+            self._stats.accuracy(cohort_id),
+            self._stats.last_active(cohort_id),
+            self._stats.certificates(cohort_id),
         )
-        scores = await self._stats.accuracy(cohort_id)
-        last = await self._stats.last_active(cohort_id)
-        certificates = await self._stats.certificates(cohort_id)
         rows = []
         for member in members:
             per_course = done.get(member.user_id, {})
