@@ -89,6 +89,23 @@ def parse_migrations(files: Iterable[tuple[str, str]]) -> list[Migration]:
     return found
 
 
+def columns_by_table(rows: Iterable[Row]) -> dict[str, list[str]]:
+    """Catalogue rows (``tbl``, ``col``), in order, as table → its columns."""
+    schema: dict[str, list[str]] = {}
+    for row in rows:
+        schema.setdefault(row["tbl"], []).append(row["col"])
+    return schema
+
+
+def parents_by_table(rows: Iterable[Row]) -> dict[str, set[str]]:
+    """Foreign-key rows (``tbl``, ``parent``) as table → the other tables it references."""
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        if row["parent"] != row["tbl"]:
+            found.setdefault(row["tbl"], set()).add(row["parent"])
+    return found
+
+
 def to_epoch(moment: datetime) -> int:
     """Seconds since the epoch for an aware datetime (what the tables store)."""
     if moment.tzinfo is None:

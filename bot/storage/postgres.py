@@ -41,6 +41,8 @@ from bot.storage.db import (
     Statement,
     StorageError,
     _Tx,
+    columns_by_table,
+    parents_by_table,
     parse_migrations,
 )
 
@@ -506,10 +508,7 @@ class PostgresDatabase(Database):
             " ORDER BY table_name, ordinal_position",
             (_MIGRATIONS_TABLE,),
         )
-        schema: dict[str, list[str]] = {}
-        for row in rows:
-            schema.setdefault(row["tbl"], []).append(row["col"])
-        return schema
+        return columns_by_table(rows)
 
     async def references(self) -> dict[str, set[str]]:
         """Foreign keys from PostgreSQL's catalogue."""
@@ -517,11 +516,7 @@ class PostgresDatabase(Database):
             "SELECT c.conrelid::regclass::text AS tbl, c.confrelid::regclass::text AS parent"
             " FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace"
             " WHERE c.contype = 'f' AND n.nspname = current_schema()")
-        found: dict[str, set[str]] = {}
-        for row in rows:
-            if row["parent"] != row["tbl"]:
-                found.setdefault(row["tbl"], set()).add(row["parent"])
-        return found
+        return parents_by_table(rows)
 
     async def copy_in(self, table: str, columns: list[str],
                       rows: Sequence[Sequence[Any]]) -> None:

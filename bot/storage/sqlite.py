@@ -32,6 +32,8 @@ from bot.storage.db import (
     Row,
     Statement,
     _Tx,
+    columns_by_table,
+    parents_by_table,
     parse_migrations,
 )
 
@@ -236,21 +238,14 @@ class SqliteDatabase(Database):
             " JOIN pragma_table_info(m.name) p WHERE m.type = 'table'"
             " AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid"
         )
-        schema: dict[str, list[str]] = {}
-        for row in rows:
-            schema.setdefault(row["tbl"], []).append(row["col"])
-        return schema
+        return columns_by_table(rows)
 
     async def references(self) -> dict[str, set[str]]:
         """Foreign keys from SQLite's catalogue."""
         rows = await self.fetch_all(
             "SELECT m.name AS tbl, f.\"table\" AS parent FROM sqlite_master m"
             " JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table'")
-        found: dict[str, set[str]] = {}
-        for row in rows:
-            if row["parent"] != row["tbl"]:
-                found.setdefault(row["tbl"], set()).add(row["parent"])
-        return found
+        return parents_by_table(rows)
 
     async def pages(self, table: str, columns: list[str],
                     size: int) -> AsyncIterator[list[Row]]:
