@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Update
-from telegram.error import ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bot.context import SinauContext
 from bot.discussion.migration import ChatMoved
@@ -14,8 +22,12 @@ logger = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: SinauContext) -> None:
-    """Log the exception and, in a private chat, apologise once."""
+    """Log the exception and, in a private chat, apologise once.
+
+    A press whose handler failed is still answered, so the button stops spinning.
+    """
     error = context.error
+    await _answer_press(update)
     if isinstance(error, Forbidden):
         # In a private chat the user blocked the bot: stop writing to them until they come
         # back. (In a group it is the bot that was removed, not the member who wrote.)
@@ -43,6 +55,15 @@ async def on_error(update: object, context: SinauContext) -> None:
             await context.bot.send_message(update.effective_chat.id, context.t("common.error"))
         except Exception:  # noqa: BLE001 - the apology is best effort
             logger.warning("could not send the error notice")
+
+
+async def _answer_press(update: object) -> None:
+    """Answer the press behind a failed update; a press answered already gets a 400, ignored."""
+    query = update.callback_query if isinstance(update, Update) else None
+    if query is None:
+        return
+    with contextlib.suppress(TelegramError):
+        await query.answer()
 
 
 async def _follow_upgrade(update: object, context: SinauContext,

@@ -36,6 +36,10 @@ async def test_weekly_prompt_once_per_week_also_across_restart(
                                   with_bot=False)
     await emulator.add_bot_to_group(group, trainer)
     await emulator.settle()
+    # Link on a Monday morning: linked later in the week, the week's prompt is due at once.
+    local = sinau.clock.now().astimezone(ZONE)
+    monday = local.date() + timedelta(days=7 - local.weekday())
+    await sinau.advance_to(datetime.combine(monday, time(8, 0), tzinfo=ZONE))
     training = sinau.services.training
     cohort = await training.cohorts.create("Angkatan 1", by=trainer.id)
     await training.cohorts.toggle_course(cohort.id, "pelayanan-publik")
@@ -44,8 +48,6 @@ async def test_weekly_prompt_once_per_week_also_across_restart(
     assert course is not None
     first, second = (lesson.title.get("id") for lesson in course.lessons[:2])
 
-    local = sinau.clock.now().astimezone(ZONE)
-    monday = local.date() + timedelta(days=7 - local.weekday())
     await sinau.advance_to(datetime.combine(monday, time(8, 30), tzinfo=ZONE))
     await _runs_past(sinau, 2)
     assert _bot_topics(group) == []  # not before Monday 09:00
