@@ -182,6 +182,12 @@ class LearningSettings(_Section):
     default_nudge_time: time = time(7, 30)
     annual_jp_target: int = Field(default=20, ge=1, le=500)
     minutes_per_jp: int = Field(default=45, ge=1, le=120)
+    # FSRS: the chance of still recalling an item when it falls due, for learners who did not
+    # pick one in /settings (0.85, 0.9 or 0.95 there). Higher means more reviews.
+    review_retention: float = Field(default=0.9, ge=0.7, le=0.97)
+    # At most this many review answers per local day: a learner back after a long absence
+    # gets the most forgotten items first, a day's portion at a time, not hundreds at once.
+    review_daily_limit: int = Field(default=20, ge=1, le=1000)
 
 
 class NudgeSettings(_Section):

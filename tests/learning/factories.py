@@ -91,7 +91,8 @@ async def learner(db: Database, now: datetime, user_id: int = 101, *,
     users = UserRepository(db)
     await users.touch(user_id=user_id, first_name=name, last_name=None, username=None,
                       telegram_language="id", timezone=timezone, now=now)
-    user = await users.update_profile(user_id, unit="Kelurahan Petompon", language="id")
+    user = await users.update_profile(user_id, unit="Kelurahan Petompon", language="id",
+                                      display_name=name)
     assert user is not None
     return user
 

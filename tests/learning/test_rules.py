@@ -1,4 +1,4 @@
-"""Pure rules: SM-2 intervals, due dates, streaks, JP arithmetic, codes, validation."""
+"""Pure rules: streaks, JP arithmetic, codes, validation (FSRS reviews: test_fsrs.py)."""
 
 from __future__ import annotations
 
@@ -8,50 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.learning import certificates, onboarding, quiz, review, streaks
+from bot.learning import certificates, onboarding, quiz, streaks
 from bot.learning.jp import format_jp, jp_value
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 JAYAPURA = ZoneInfo("Asia/Jayapura")
-
-
-def test_sm2_intervals_grow_after_right_answers() -> None:
-    state = review.Sm2State()
-    intervals = []
-    for _ in range(5):
-        state = review.sm2(state, review.QUALITY_RIGHT)
-        intervals.append(state.interval_days)
-    # 1, 6, then × ease (2.5 stays 2.5 at quality 4): 15, 38 (37.5 rounded half-even), 95.
-    assert intervals == [1, 6, 15, 38, 95]
-    assert state.ease == pytest.approx(2.5)
-
-
-def test_sm2_wrong_resets_and_lowers_ease_to_the_floor() -> None:
-    state = review.Sm2State(repetitions=4, interval_days=38, ease=2.5)
-    state = review.sm2(state, review.QUALITY_WRONG)
-    assert (state.repetitions, state.interval_days, state.lapses) == (0, 1, 1)
-    assert state.ease == pytest.approx(1.96)
-    for _ in range(5):
-        state = review.sm2(state, review.QUALITY_WRONG)
-    assert state.ease == pytest.approx(review.EASE_FLOOR)
-    # After the lapse the intervals start over from 1 and 6.
-    assert review.sm2(state, review.QUALITY_RIGHT).interval_days == 1
-    with pytest.raises(ValueError):
-        review.sm2(state, 6)
-
-
-def test_lesson_answers_enter_the_queue() -> None:
-    assert review.after_lesson_answer(False).interval_days == 1
-    right = review.after_lesson_answer(True)
-    assert (right.repetitions, right.interval_days) == (2, 6)
-
-
-def test_due_at_is_local_midnight() -> None:
-    # 23:30 WIB on 1 March is 16:30 UTC; one day later starts at 2 March 00:00 WIB.
-    now = datetime(2026, 3, 1, 16, 30, tzinfo=UTC)
-    assert review.due_at(now, 1, JAKARTA) == datetime(2026, 3, 1, 17, 0, tzinfo=UTC)
-    # The same instant is already 2 March 01:30 in Jayapura (WIT, UTC+9).
-    assert review.due_at(now, 1, JAYAPURA) == datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
 def test_current_streak_survives_until_the_day_ends() -> None:
