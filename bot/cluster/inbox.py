@@ -43,8 +43,12 @@ class WebhookInbox:
                  chat_of: Callable[[dict[str, Any]], int], *, batch: int = 20,
                  sweep_every: float = 1.0, sweep_after: float = 1.0,
                  max_attempts: int = 3, keep_handled: float = 3600.0,
-                 prune_every: float = 60.0) -> None:
+                 prune_every: float = 60.0,
+                 forget: Callable[[int], bool] | None = None) -> None:
         self._inbox = inbox
+        # True for an update whose row must go at once, not stay an hour with its chat id:
+        # one from a person whose data was erased (PrivacyService.forgotten).
+        self._forget = forget
         self._session = session
         self._handle = handle
         self._chat_of = chat_of
@@ -118,7 +122,10 @@ class WebhookInbox:
             except Exception:  # noqa: BLE001 - handled means "done with", like PTB's errors
                 logger.exception("update %d failed", update_id)
             self.handled += 1
-        await self._inbox.handled(update_id)
+        if self._forget is not None and self._forget(update_id):
+            await self._inbox.forget(update_id)
+        else:
+            await self._inbox.handled(update_id)
 
     async def start(self) -> None:
         """Start the sweep (updates left by a worker that died, or that nobody took)."""

@@ -42,6 +42,7 @@ PERSONAL: tuple[PersonalColumn, ...] = (
     PersonalColumn("lesson_progress", "user_id", Erase.DELETE),
     PersonalColumn("quiz_answers", "user_id", Erase.DELETE),
     PersonalColumn("review_items", "user_id", Erase.DELETE),
+    PersonalColumn("review_logs", "user_id", Erase.DELETE),
     PersonalColumn("activity_days", "user_id", Erase.DELETE),
     # Certificates are deleted, not kept as "revoked": the code would still tell a verifier
     # that this person once held it. /verify answers "not found"; the learner is told first.
@@ -67,7 +68,9 @@ PERSONAL: tuple[PersonalColumn, ...] = (
     # Uploaded course packs belong to the organisation; who uploaded one is forgotten.
     PersonalColumn("course_packs", "uploaded_by", Erase.ZERO),
     # PostgreSQL only: updates waiting in the shared inbox (their text and names) and the
-    # rate limiter's record of the last minute of sends to the person's private chat.
+    # rate limiter's record of the last minute of sends to the person's private chat (the
+    # bot writes private chats there by pseudonym, bot.delivery.shared; the entries still
+    # catch a row written with the id in clear).
     PersonalColumn("inbox", "chat_id", Erase.DELETE),
     PersonalColumn("flood_sends", "chat_id", Erase.DELETE),
     PersonalColumn("flood_chats", "chat_id", Erase.DELETE),
@@ -96,6 +99,10 @@ EXCLUDED_TABLES: dict[str, str] = {
     "privacy_lesson_totals": "anonymous totals, no user id",
     "privacy_course_totals": "anonymous totals, no user id",
     "privacy_erasures": "anonymous counts of erasures per month",
+    # What honouring an erasure needs (UU 27/2022): HMAC-SHA256 of each erased id under the
+    # key below, the day and why; no id in clear. It only answers "was this id erased?".
+    "privacy_tombstones": "keyed hashes of erased ids, so they are not recorded again",
+    "privacy_key": "the random key of the tombstones' hashes (one row, no person)",
     "delivery_stats": "anonymous delivery counters per day",
 }
 

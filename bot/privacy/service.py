@@ -5,12 +5,22 @@ minutes per lesson, certificates per course, erasures per month). Certificates a
 their codes stop verifying ("not found"), which the learner is told before confirming.
 Staff (a trainer role, or an admin id from the settings) are not purged for inactivity; once
 their role is revoked the retention rule applies to them as to everyone.
+
+An erasure stays erased: it leaves a tombstone, HMAC-SHA256 of the Telegram id under a random
+key kept in the database (``privacy_key``), with the day and the reason. Given an id, the bot
+can tell whether it was erased, and so refuse to record that person again until they /start
+and accept the privacy notice (``start_afresh`` removes the tombstone); from the tombstones
+alone no id can be listed. That much is kept because honouring the erasure needs it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import secrets
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -26,6 +36,9 @@ EXPORT_FORMAT = "sinau-mydata/1"
 PURGE_BATCH = 200
 # Epoch-second columns shown as ISO 8601 in the export (besides every `*_at`).
 _EPOCH_COLUMNS = frozenset({"paused_until"})
+# Updates from erased people whose shared-inbox rows should go at once (bounded: in polling
+# mode nobody takes the marks back).
+_FORGET_LIMIT = 1000
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -56,6 +69,8 @@ class PrivacyService:
         self._clock = clock
         self._months = retention_months
         self._staff = tuple(staff_ids)
+        self._key: bytes | None = None
+        self._forget: OrderedDict[int, None] = OrderedDict()
 
     async def _plan(self) -> list[registry.PersonalColumn]:
         schema = await self.repo.schema()
@@ -87,12 +102,48 @@ class PrivacyService:
         return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False).encode("utf-8")
 
     async def erase(self, person_id: int, *, reason: str = "request") -> bool:
-        """Erase ``person_id`` (anonymous totals kept); False if nothing was stored."""
+        """Erase ``person_id`` (anonymous totals kept) and leave their tombstone, so they are
+        not recorded again until they start afresh; False if nothing was stored."""
         steps = [ColumnAction(c.table, c.column, c.erase.value) for c in await self._plan()]
-        erased = await self.repo.erase(person_id, steps, reason=reason, now=self._clock.now())
+        erased = await self.repo.erase(person_id, steps, reason=reason, now=self._clock.now(),
+                                       tombstone=await self._hash(person_id))
         if erased:
             logger.info("privacy: a person was erased (%s)", reason)
         return erased
+
+    async def _hash(self, person_id: int) -> str:
+        """The tombstone of ``person_id``: HMAC-SHA256 under the database's key, in hex."""
+        if self._key is None:
+            stored = await self.repo.hash_key(secrets.token_hex(32))
+            self._key = bytes.fromhex(stored)
+        return hmac.new(self._key, str(person_id).encode("ascii"), hashlib.sha256).hexdigest()
+
+    async def is_erased(self, person_id: int) -> bool:
+        """True if ``person_id`` was erased and has not started again (one indexed lookup).
+
+        Callers ask only for someone without a ``users`` row, so a known person costs nothing.
+        """
+        return await self.repo.has_tombstone(await self._hash(person_id))
+
+    async def start_afresh(self, person_id: int) -> bool:
+        """The person accepted the privacy notice again: they may be recorded from now on.
+
+        Removes their tombstone; False if there was none.
+        """
+        removed = await self.repo.remove_tombstone(await self._hash(person_id))
+        if removed:
+            logger.info("privacy: an erased person started again")
+        return removed
+
+    def forget_update(self, update_id: int) -> None:
+        """Mark an update from an erased person: its shared-inbox row goes once handled."""
+        self._forget[update_id] = None
+        while len(self._forget) > _FORGET_LIMIT:
+            self._forget.popitem(last=False)
+
+    def forgotten(self, update_id: int) -> bool:
+        """True (once) if ``update_id`` was marked by ``forget_update``."""
+        return self._forget.pop(update_id, False) is None
 
     def retention_cutoff(self) -> datetime:
         """People not seen since this moment are purged."""

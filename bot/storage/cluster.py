@@ -52,6 +52,11 @@ class Inbox:
             f"UPDATE inbox SET handled_at = {_NOW}, payload = '' WHERE update_id = ?",  # noqa: S608
             (update_id,))
 
+    async def forget(self, update_id: int) -> None:
+        """The update was handled and nothing of it may stay, not even its chat id (it came
+        from a person whose data was erased); a redelivery would be handled again."""
+        await self._db.write("DELETE FROM inbox WHERE update_id = ?", (update_id,))
+
     async def waiting_chats(self, older_than: float, limit: int) -> list[int]:
         """Chats with updates waiting longer than ``older_than`` seconds (nobody on them)."""
         rows = await self._db.fetch_all(

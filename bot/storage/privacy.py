@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.storage.db import Database, to_epoch
@@ -94,8 +94,9 @@ class PrivacyRepository:
             for table in await self.schema()}
 
     async def erase(self, person_id: int, steps: Sequence[ColumnAction], *, reason: str,
-                    now: datetime) -> bool:
-        """Add the person to the anonymous totals, then apply ``steps``, in one transaction.
+                    now: datetime, tombstone: str) -> bool:
+        """Add the person to the anonymous totals, apply ``steps`` and leave ``tombstone``
+        (their keyed hash), in one transaction: erased and "stays erased" commit together.
 
         Returns False (and changes nothing) when no ``users`` row exists for them.
         """
@@ -123,7 +124,31 @@ class PrivacyRepository:
                 " people = privacy_erasures.people + 1",
                 (month, reason),
             )
+            await self._db.write(
+                "INSERT INTO privacy_tombstones (person_hash, erased_on, reason)"
+                " VALUES (?, ?, ?) ON CONFLICT (person_hash) DO UPDATE SET"
+                " erased_on = excluded.erased_on, reason = excluded.reason",
+                (tombstone, now.astimezone(UTC).date().isoformat(), reason),
+            )
         return True
+
+    # ------------------------------------------------------------------ tombstones
+    async def hash_key(self, fresh: str) -> str:
+        """The tombstones' key: the stored one, else ``fresh`` (stored now, once for all)."""
+        await self._db.write(
+            "INSERT INTO privacy_key (id, secret) VALUES (1, ?) ON CONFLICT (id) DO NOTHING",
+            (fresh,))
+        return str(await self._db.fetch_value("SELECT secret FROM privacy_key WHERE id = 1"))
+
+    async def has_tombstone(self, person_hash: str) -> bool:
+        """True if an erasure left this hash (one primary-key lookup)."""
+        return await self._db.fetch_value(
+            "SELECT 1 FROM privacy_tombstones WHERE person_hash = ?", (person_hash,)) is not None
+
+    async def remove_tombstone(self, person_hash: str) -> bool:
+        """Forget that this hash was erased (the person starts again); False if it wasn't."""
+        return await self._db.execute(
+            "DELETE FROM privacy_tombstones WHERE person_hash = ?", (person_hash,)) > 0
 
     async def inactive_since(self, cutoff: datetime, *, keep: Sequence[int],
                              limit: int) -> list[int]:

@@ -43,6 +43,10 @@ async def seed_person(db: Database, uid: int, *, name: str, now: datetime,
             "INSERT INTO review_items (user_id, course_key, lesson_key, question_key, due_at,"
             " created_at) VALUES (?, 'seed-course', 'l1', 'q1', ?, ?)", (uid, t, t))
         await conn.execute(
+            "INSERT INTO review_logs (user_id, course_key, lesson_key, question_key, kind,"
+            " rating, reviewed_at) VALUES (?, 'seed-course', 'l1', 'q1', 'lesson', 3, ?)",
+            (uid, t))
+        await conn.execute(
             "INSERT INTO activity_days (user_id, local_date, lessons) VALUES (?, '2026-01-05', 1)",
             (uid,))
         await conn.execute(

@@ -6,6 +6,7 @@ and the registry that keeps a new table with a user column from being forgotten.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from bot.i18n import t
@@ -16,7 +17,7 @@ from bot.storage.certificates import CertificateRepository
 from bot.storage.privacy import PrivacyRepository
 from tests.conftest import TEST_TOKEN
 from tests.e2e.harness import Sinau, button_data
-from tests.e2e.learner import do_lesson, onboard, text
+from tests.e2e.learner import do_lesson, onboard, text, with_data
 from tests.hardening_privacy.seed import seed_person
 
 NAME = "Wulandari"
@@ -168,20 +169,23 @@ async def test_deleteme_erases_everything_but_anonymous_totals_and_start_is_fres
     reply = text((await sinau.send(other, f"/verify {certificate.code}"))[0])
     assert NAME not in reply and certificate.code in reply
 
-    # The spare confirmation pressed later: the fresh account behind the press is not
-    # erased again (the button belongs to the erased account).
+    # The spare confirmation pressed later: answered "your data was erased", and the press
+    # records nobody (an erased person stays erased until they start again).
     assert await sinau.press(user, spare, data=button_data(spare)[0]) == []
-    assert emulator.callback_answers[-1].get("text") == t("id", "common.expired_button")
-    fresh = await services.users.get(user.id)
-    assert fresh is not None and not fresh.onboarded  # the press itself is a new contact
+    assert emulator.callback_answers[-1].get("text") == t("id", "privacy.erased_notice")
+    assert await services.users.get(user.id) is None
     assert await repo.totals() == totals
 
-    # A later /start begins onboarding again, from nothing.
+    # A later /start shows the notice; accepting it begins again, from nothing.
     replies = await sinau.send(user, "/start")
     assert replies[0]["text"].startswith("Halo, Wulandari!")
-    assert any("ob:language:" in d for m in replies for d in button_data(m))
-    assert await services.db.fetch_value(
-        "SELECT COUNT(*) FROM lesson_progress WHERE user_id = ?", (user.id,)) == 0
+    assert await services.users.get(user.id) is None
+    await sinau.press(user, with_data(replies, "ob:go"), data="ob:go")
+    fresh = await services.users.get(user.id)
+    assert fresh is not None and fresh.created_at >= sinau.clock.now() - timedelta(minutes=1)
+    for table in ("quiz_answers", "certificates", "cohort_members"):
+        assert await services.db.fetch_value(
+            f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (user.id,)) == 0, table
 
 
 async def test_deleted_learner_gets_no_nudge_and_no_broadcast(sinau: Sinau) -> None:
