@@ -212,12 +212,10 @@ async def learn_latency(samples: int, learners: int = 40, gap: float = 0.06) -> 
 
 async def sinau_onboard(learner: Learner) -> None:
     """Onboarding only (for the low-load /learn measurement)."""
-    await learner.text("/start", sent_with("ob:language:"))
-    question = learner.last_bot_message()
-    await learner.press(question, "ob:language:id", edited_with("ob:name:"))
-    await learner.press(question, "ob:name:keep", edited_with("ob:unit:"))
-    await learner.press(question, "ob:unit:0", edited_with("ob:time:"))
-    await learner.press(question, "ob:time:0730", sent_with("learn:go"))
+    await learner.text("/start", sent_with("ob:go"))
+    welcome = learner.last_bot_message()
+    await learner.press(welcome, "ob:go", sent_with("ls:"))
+    await learner.forge(welcome, "ob:time:0730", edited_with(""))
 
 
 def _ms(values: list[float], q: float) -> float:

@@ -169,13 +169,12 @@ class Tracker:
 
 
 async def sinau_journey(learner: Learner) -> None:
-    """Onboarding by buttons, /learn, every card, the quiz, /progress."""
-    await learner.text("/start", sent_with("ob:language:"))
-    question = learner.last_bot_message()
-    await learner.press(question, "ob:language:id", edited_with("ob:name:"))
-    await learner.press(question, "ob:name:keep", edited_with("ob:unit:"))
-    await learner.press(question, "ob:unit:0", edited_with("ob:time:"))
-    await learner.press(question, "ob:time:0730", sent_with("learn:go"))
+    """/start, "start learning" (the first card), the reminder time, /learn, every card, the
+    quiz, /progress."""
+    await learner.text("/start", sent_with("ob:go"))
+    welcome = learner.last_bot_message()
+    await learner.press(welcome, "ob:go", sent_with("ls:"))
+    await learner.forge(welcome, "ob:time:0730", edited_with(""))
     await learner.text("/learn", sent_with("ls:"))
     card = learner.last_bot_message()
     while (turn := learner.button(card, "ls:n:")) is not None:

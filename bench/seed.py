@@ -123,9 +123,11 @@ class Seeder:
                                 "lesson", at))
                 done[(course, lesson)] = done.get((course, lesson), 0) + 1
                 if not right or k % 4 == 0:
-                    reviews.append((uid, course, lesson, question, rng.randint(0, 3),
-                                    rng.choice((1, 3, 6, 15)), 2.5, int(not right),
-                                    at + rng.randint(-3, 20) * 86400, at))
+                    # FSRS: stability in days, difficulty 1-10, state Review (the default).
+                    reviews.append((uid, course, lesson, question,
+                                    float(rng.choice((1, 3, 6, 15))),
+                                    7.4 if not right else 2.1, int(not right),
+                                    at + rng.randint(-3, 20) * 86400, at, at))
             for _ in range(ANSWERS - SCORED):
                 course, lesson, question, _ = rng.choice(picked)
                 answers.append((uid, course, lesson, question, rng.randrange(4),
@@ -185,7 +187,7 @@ def seed(learners: int, path: Path) -> None:
         "v": "INSERT INTO activity_days (user_id, local_date, lessons, reviews)"
              " VALUES (?, ?, ?, ?)",
         "r": "INSERT INTO review_items (user_id, course_key, lesson_key, question_key,"
-             " repetitions, interval_days, ease, lapses, due_at, created_at)"
+             " stability, difficulty, lapses, due_at, created_at, last_reviewed_at)"
              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         "c": "INSERT INTO certificates (code, user_id, course_key, course_title, name, unit,"
              " minutes, completed_on, language, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"

@@ -24,7 +24,7 @@ from bot.clock import Clock
 from bot.config import ConfigError, Settings
 from bot.context import BotData, SinauContext
 from bot.delivery.limiter import SinauRateLimiter
-from bot.delivery.shared import SharedLimits
+from bot.delivery.shared import SharedLimits, pseudonym_key
 from bot.handlers import menus, register
 from bot.scheduling import jobs
 from bot.storage import metered, open_database
@@ -140,7 +140,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Sina
     clock = clock or Clock()
     # Built now, opened in post_init: the shared rate limit of a cluster lives in it too.
     db = open_database(settings.database)
-    shared = (SharedLimits(FloodLedger(db), settings.delivery)
+    shared = (SharedLimits(FloodLedger(db), settings.delivery,
+                           pseudonyms=pseudonym_key(settings.telegram.token.get_secret_value()))
               if settings.clustered else None)
     app: SinauApp = (
         ApplicationBuilder()

@@ -54,18 +54,20 @@ def one_of(*values: str) -> Arg:
 
 LANGS = one_of("id", "en")
 DAYS = one_of("daily", "weekdays")
+PAGE = one_of("p")  # marks a page press where the action's other arities are answers
 
 #: (area, action) → argument kinds. An action may appear with several arities.
 SPECS: Final[dict[tuple[str, str], tuple[tuple[Arg, ...], ...]]] = {
-    # Onboarding: the step the button answers, and its value.
-    ("ob", "language"): ((LANGS,),),
+    # Onboarding: the welcome's start and language; the late questions and their answers.
+    ("ob", "go"): ((),),
+    ("ob", "lang"): ((LANGS,),),
     ("ob", "name"): ((one_of("keep", "edit"),),),
-    ("ob", "unit"): ((INT,), (one_of("other"),)),
+    ("ob", "unit"): ((INT,), (one_of("other", "skip"),), (PAGE, INT)),  # ob:unit:p:<page>
     ("ob", "time"): ((CODE,),),
     # The learner journey.
     ("learn", "go"): ((),),
-    ("crs", "list"): ((),),
-    ("crs", "back"): ((),),
+    ("crs", "list"): ((), (INT,)),   # a new list; with a page: that page, in place
+    ("crs", "back"): ((), (INT,)),   # from a course back to (the page of) the list
     ("crs", "pick"): ((KEY,),),
     ("crs", "open"): ((KEY,),),
     ("ls", "n"): ((INT,),),          # next card; the card shown when pressed
@@ -76,14 +78,16 @@ SPECS: Final[dict[tuple[str, str], tuple[tuple[Arg, ...], ...]]] = {
     ("rv", "go"): ((),),
     ("rv", "a"): ((INT,),),          # answer: option shown
     ("rv", "n"): ((),),
-    ("pg", "show"): ((),),
+    ("pg", "show"): ((), (INT,)),    # progress (a new message); with a page: its certificates
+    ("pg", "home"): ((),),          # the dashboard (the way back from an expired button)
     ("pg", "c"): ((KEY,),),          # resend a course's certificate
     ("st", "menu"): ((),),
     ("st", "lang"): ((), (LANGS,)),
     ("st", "name"): ((),),
-    ("st", "unit"): ((), (INT,), (one_of("other"),)),
+    ("st", "unit"): ((), (INT,), (one_of("other"),), (PAGE, INT)),
     ("st", "time"): ((), (CODE,)),
     ("st", "days"): ((DAYS,),),
+    ("st", "ret"): ((), (INT,)),  # FSRS desired retention in percent (the service checks it)
     ("nz", "menu"): ((),),
     ("nz", "pause"): ((INT,),),
     ("nz", "stop"): ((),),
@@ -93,25 +97,30 @@ SPECS: Final[dict[tuple[str, str], tuple[tuple[Arg, ...], ...]]] = {
     ("pv", "del"): ((INT,),),        # the epoch second the account was created
     ("pv", "keep"): ((),),
     # Trainer tools.
-    ("ch", "l"): ((),),
+    ("ch", "l"): ((), (INT,)),       # the cohort list (a page of it)
     ("ch", "n"): ((),),
     ("ch", "o"): ((INT,),),
     ("ch", "r"): ((INT,),),
     ("ch", "a"): ((INT,),),
     ("ch", "u"): ((INT,),),
-    ("ch", "c"): ((INT,),),
+    ("ch", "c"): ((INT,), (INT, INT)),  # a cohort's courses (a page of them)
     ("ch", "t"): ((INT, KEY),),
     ("ch", "d"): ((INT, KEY),),
     ("ch", "m"): ((INT, INT),),
     ("ts", "c"): ((INT,),),
     ("ts", "w"): ((INT,),),
     ("ts", "p"): ((INT,),),
+    ("ts", "l"): ((INT,),),          # a page of the cohort picker
     ("ex", "c"): ((INT,),),
+    ("ex", "l"): ((INT,),),
     ("bc", "x"): ((INT,),),
     ("bc", "lc"): ((INT,), (INT, KEY)),
     ("bc", "ls"): ((INT, KEY, INT),),
     ("bc", "au"): ((INT, one_of("e")), (INT, one_of("c", "g"), INT)),
     ("bc", "go"): ((INT,),),
+    ("bc", "pa"): ((INT, INT),),       # pages: audience, course picker, lesson picker
+    ("bc", "pc"): ((INT, INT),),
+    ("bc", "pl"): ((INT, KEY, INT),),
     ("bc", "sc"): ((INT, one_of("h", "m")),),
     # Group discussions.
     ("ds", "who"): ((one_of("members", "trainers"),),),

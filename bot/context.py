@@ -38,6 +38,9 @@ class SinauContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.user: User | None = None
         self.lang: str = DEFAULT_LANGUAGE
+        # The sender's data was erased and they have not started again: nothing about them
+        # may be stored (bot.handlers.middleware lets only /start and `ob:` presses through).
+        self.erased: bool = False
 
     @property
     def services(self) -> Services:

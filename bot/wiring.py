@@ -151,7 +151,12 @@ def compose(settings: Settings, clock: Clock, db: Database, catalogue: Catalogue
     roles = RoleService(training_repo, settings.access.admin_ids, clock)
     cohorts = CohortService(training_repo, clock)
 
-    users = UserService(user_repo, clock, default_timezone=settings.locale.timezone)
+    # Privacy first: people are recorded only if they were not erased (or started afresh).
+    privacy = PrivacyService(PrivacyRepository(db), clock,
+                             retention_months=settings.privacy.retention_months,
+                             staff_ids=settings.access.admin_ids)
+    users = UserService(user_repo, clock, default_timezone=settings.locale.timezone,
+                        erased=privacy.is_erased)
     learning = LearningService(
         db, catalogue, clock, settings.learning, default_timezone=settings.locale.timezone,
         users=user_repo, records=learning_repo, reviews=ReviewRepository(db),
@@ -228,9 +233,7 @@ def compose(settings: Settings, clock: Clock, db: Database, catalogue: Catalogue
         group_port=group_port,
         groups=groups,
         broadcast_runner=broadcast_runner,
-        privacy=PrivacyService(PrivacyRepository(db), clock,
-                               retention_months=settings.privacy.retention_months,
-                               staff_ids=settings.access.admin_ids),
+        privacy=privacy,
         flood=FloodGate(clock.now, limit=safety.flood_updates,
                         window=timedelta(seconds=safety.flood_window_seconds)),
         leadership=worker if worker is not None else SoleInstance(),
@@ -299,7 +302,8 @@ def webhook_inbox(services: Services, handle: Handle,
     """This worker's side of the shared inbox (several workers, PostgreSQL)."""
     if services.worker is None:
         raise RuntimeError("the inbox needs a worker of a cluster (webhooks on PostgreSQL)")
-    return WebhookInbox(Inbox(services.db), services.worker.session, handle, chat_of)
+    return WebhookInbox(Inbox(services.db), services.worker.session, handle, chat_of,
+                        forget=services.privacy.forgotten)
 
 
 async def close(services: Services) -> None:

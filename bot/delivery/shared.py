@@ -9,12 +9,19 @@ replies, per-chat token buckets, per-group windows) and gives it back when the a
 memory and only the head of each queue asks the database.
 
 The database's clock is the one clock: every worker's slots are measured on it.
+
+A private chat's id is a person's Telegram id, so it is not written there: the ledger gets a
+keyed hash of it instead (the key derived from the bot token, which every worker has and the
+database does not). The per-chat limits only need to tell chats apart; the rows are gone within
+minutes anyway, and no row names a person, not even one whose data was erased.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
 from collections.abc import AsyncIterator
 
@@ -29,11 +36,25 @@ logger = logging.getLogger(__name__)
 STALE_SECONDS = 30.0
 
 
+def pseudonym_key(token: str) -> bytes:
+    """The key of the private chats' pseudonyms: the same in every worker of one bot."""
+    return hashlib.sha256(b"sinau/flood-pseudonyms\0" + token.encode()).digest()
+
+
+def pseudonym(key: bytes, chat_id: int) -> int:
+    """A private chat's stand-in in the ledger: a positive 63-bit keyed hash of its id."""
+    digest = hmac.new(key, str(chat_id).encode("ascii"), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
 class SharedLimits:
     """Slots from the database for every message this worker sends."""
 
-    def __init__(self, ledger: FloodLedger, settings: DeliverySettings) -> None:
+    def __init__(self, ledger: FloodLedger, settings: DeliverySettings, *,
+                 pseudonyms: bytes | None = None) -> None:
         self._ledger = ledger
+        # Private chats are recorded by pseudonym when a key is given (bot.app gives one).
+        self._pseudonyms = pseudonyms
         rate = settings.global_per_second * (1 - settings.safety_margin)
         self._rules = FloodRules(
             capacity=max(1, int(settings.global_per_second)),
@@ -56,6 +77,8 @@ class SharedLimits:
     async def slot(self, chat_id: int | None, *, is_group: bool, bulk: bool,
                    slots: int = 1) -> AsyncIterator[None]:
         """Hold a slot (``slots`` for an album) from release until the answer came back."""
+        if chat_id is not None and not is_group and self._pseudonyms is not None:
+            chat_id = pseudonym(self._pseudonyms, chat_id)
         ids = await self._take(chat_id, is_group=is_group, bulk=bulk, slots=slots)
         try:
             yield

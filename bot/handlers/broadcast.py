@@ -1,7 +1,9 @@
 """/broadcast: compose, choose the audience, preview, send or schedule, cancel (``bc:``).
 
 The trainer's preview message becomes the progress message; sending itself lives in
-``broadcast_delivery``.
+``broadcast_delivery``. The audience, course and lesson pickers show eight choices a page
+(bot.handlers.paging): ``bc:pa:<draft>:<page>``, ``bc:pc:<draft>:<page>``,
+``bc:pl:<draft>:<course>:<page>``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bot.buttons import data, parse
 from bot.context import SinauContext
 from bot.handlers.auth import require_role
 from bot.handlers.cohorts import show_menu
+from bot.handlers.paging import paged
 from bot.i18n import SafeHtml
 from bot.storage.broadcasts import Broadcast
 from bot.training.broadcasts import schedule_time
@@ -87,17 +90,46 @@ async def answer_content(update: Update, context: SinauContext, ref: str) -> Non
     await show_menu(update, *await _audience_view(context, draft.id))
 
 
-async def _audience_view(context: SinauContext, bid: int) -> tuple[str, Any]:
+def _picker(context: SinauContext, bid: int, title: str, choices: list[tuple[str, str]],
+            page: int, page_data: Any) -> tuple[str, Any]:
+    """A page of one-button choices, the page row, then "cancel"; ``page_data(n)`` is the
+    data of page n's button."""
+    shown = paged(button_rows(*([choice] for choice in choices)), page, page_data,
+                  context.lang)
+    cancel = button_rows([(context.t("broadcast.btn_cancel"), data("bc", "x", bid))])
+    return SafeHtml(shown.with_note(title, context.lang)), [*shown.rows, *cancel]
+
+
+async def _audience_view(context: SinauContext, bid: int, page: int = 0) -> tuple[str, Any]:
+    """Everyone (on every page), then a page of the cohorts and their groups."""
     cohorts = await context.services.training.cohorts.all()
-    rows: list[list[tuple[str, str]]] = [[(context.t("broadcast.btn_everyone"),
-                                           data("bc", "au", bid, "e"))]]
-    rows += [[(context.label("broadcast.btn_cohort", name=c.name),
-               data("bc", "au", bid, "c", c.id))] for c in cohorts[:20]]
-    rows += [[(context.label("broadcast.btn_group", name=c.name),
-               data("bc", "au", bid, "g", c.id))]
-             for c in cohorts[:20] if c.group_chat_id is not None]
-    rows.append([(context.t("broadcast.btn_cancel"), data("bc", "x", bid))])
-    return context.t("broadcast.ask_audience"), button_rows(*rows)
+    choices = [(context.label("broadcast.btn_cohort", name=c.name),
+                data("bc", "au", bid, "c", c.id)) for c in cohorts]
+    choices += [(context.label("broadcast.btn_group", name=c.name),
+                 data("bc", "au", bid, "g", c.id))
+                for c in cohorts if c.group_chat_id is not None]
+    text, rows = _picker(context, bid, context.t("broadcast.ask_audience"), choices, page,
+                         lambda n: data("bc", "pa", bid, n))
+    everyone = button_rows([(context.t("broadcast.btn_everyone"), data("bc", "au", bid, "e"))])
+    return text, [*everyone, *rows]
+
+
+def _course_picker(context: SinauContext, bid: int, page: int = 0) -> tuple[str, Any]:
+    """A page of the courses whose lesson the broadcast can be."""
+    choices = [(c.title.get(context.lang), data("bc", "lc", bid, c.key))
+               for c in context.services.catalogue]
+    return _picker(context, bid, context.t("broadcast.pick_course"), choices, page,
+                   lambda n: data("bc", "pc", bid, n))
+
+
+def _lesson_picker(context: SinauContext, bid: int, course: Any,
+                   page: int = 0) -> tuple[str, Any]:
+    """A page of one course's lessons."""
+    choices = [(lesson.title.get(context.lang), data("bc", "ls", bid, course.key, i))
+               for i, lesson in enumerate(course.lessons)]
+    title = context.t("broadcast.pick_lesson", course=course.title.get(context.lang))
+    return _picker(context, bid, title, choices, page,
+                   lambda n: data("bc", "pl", bid, course.key, n))
 
 
 def _body(context: SinauContext, draft: Broadcast) -> str:
@@ -158,20 +190,19 @@ async def on_button(update: Update, context: SinauContext) -> None:
         await query.answer(context.t("common.expired_button"))
         return
     catalogue = context.services.catalogue
-    if action == "lc" and len(parts) == 3:
+    if (action == "lc" and len(parts) == 3) or action == "pc":
         await query.answer()
-        rows = [[(c.title.get(context.lang), data("bc", "lc", bid, c.key))] for c in catalogue]
-        rows.append([(context.t("broadcast.btn_cancel"), data("bc", "x", bid))])
-        await show_menu(update, context.t("broadcast.pick_course"), button_rows(*rows))
-    elif action == "lc" and len(parts) == 4 and catalogue.course(parts[3]) is not None:
+        page = press.number(1) if action == "pc" else 0
+        await show_menu(update, *_course_picker(context, bid, page))
+    elif action in ("lc", "pl") and catalogue.course(parts[3]) is not None:
         course = catalogue.course(parts[3])
         assert course is not None
         await query.answer()
-        rows = [[(lesson.title.get(context.lang), data("bc", "ls", bid, course.key, i))]
-                for i, lesson in enumerate(course.lessons)]
-        rows.append([(context.t("broadcast.btn_cancel"), data("bc", "x", bid))])
-        title = context.t("broadcast.pick_lesson", course=course.title.get(context.lang))
-        await show_menu(update, title, button_rows(*rows))
+        page = press.number(2) if action == "pl" else 0
+        await show_menu(update, *_lesson_picker(context, bid, course, page))
+    elif action == "pa" and draft.content_kind is not None:
+        await query.answer()
+        await show_menu(update, *await _audience_view(context, bid, press.number(1)))
     elif action == "ls" and len(parts) == 5:
         course = catalogue.course(parts[3])
         index = int(parts[4])

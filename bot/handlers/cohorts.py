@@ -1,4 +1,8 @@
-"""/cohort: create, list, rename and archive cohorts, assign courses, see members (``ch:``)."""
+"""/cohort: create, list, rename and archive cohorts, assign courses, see members (``ch:``).
+
+The cohort list and a cohort's course list are paged, eight a page (bot.handlers.paging):
+``ch:l:<page>`` and ``ch:c:<cohort>:<page>``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from telegram.error import BadRequest
 from bot.buttons import data, parse
 from bot.context import SinauContext
 from bot.handlers.auth import require_role
+from bot.handlers.paging import page_of, paged
 from bot.i18n import SafeHtml
 from bot.storage.training import Cohort
 from bot.training.cohorts import MEMBERS_PAGE, clean_name, invite_link, parse_deadline
@@ -35,20 +40,22 @@ async def show_menu(update: Update, text: str, keyboard: Keyboard) -> None:
         await update.effective_message.reply_text(text, reply_markup=markup)
 
 
-async def _list_view(context: SinauContext) -> tuple[str, Keyboard]:
+async def _list_view(context: SinauContext, page: int = 0) -> tuple[str, Keyboard]:
+    """A page of the cohorts, then "new cohort"."""
     cohorts = await context.services.training.cohorts.all()
     # Archived cohorts come last, marked 🗄: their card is the only way to restore them.
     archived = await context.services.training.cohorts.all(archived=True)
     rows = [
         [_button(context, "cohort.item", data("ch", "o", c.id), name=c.name, members=c.members)]
-        for c in cohorts[:30]
+        for c in cohorts
     ]
     rows += [[InlineKeyboardButton("🗄 " + context.label(
         "cohort.item", name=c.name, members=c.members), callback_data=data("ch", "o", c.id))]
-        for c in archived[:10]]
-    rows.append([_button(context, "cohort.btn_new", data("ch", "n"))])
+        for c in archived]
+    shown = paged(rows, page, lambda n: data("ch", "l", n), context.lang)
     key = "cohort.list_title" if cohorts or archived else "cohort.list_empty"
-    return context.t(key, count=len(cohorts)), rows
+    text = shown.with_note(context.t(key, count=len(cohorts)), context.lang)
+    return SafeHtml(text), [*shown.rows, [_button(context, "cohort.btn_new", data("ch", "n"))]]
 
 
 async def card_view(context: SinauContext, cohort: Cohort) -> tuple[str, Keyboard]:
@@ -86,7 +93,9 @@ async def card_view(context: SinauContext, cohort: Cohort) -> tuple[str, Keyboar
     return text, rows
 
 
-async def _courses_view(context: SinauContext, cohort: Cohort) -> tuple[str, Keyboard]:
+async def _courses_view(context: SinauContext, cohort: Cohort,
+                        page: int = 0) -> tuple[str, Keyboard]:
+    """A page of the courses, each with its assigned mark and deadline button, then back."""
     assigned = {c.course_key: c for c in await context.services.training.cohorts.courses(
         cohort.id)}
     rows: Keyboard = []
@@ -97,8 +106,16 @@ async def _courses_view(context: SinauContext, cohort: Cohort) -> tuple[str, Key
                                  callback_data=data("ch", "t", cohort.id, course.key)),
             _button(context, "cohort.btn_deadline", data("ch", "d", cohort.id, course.key)),
         ])
-    rows.append([_button(context, "cohort.btn_back", data("ch", "o", cohort.id))])
-    return context.t("cohort.courses_title", name=cohort.name), rows
+    shown = paged(rows, page, lambda n: data("ch", "c", cohort.id, n), context.lang)
+    back = [_button(context, "cohort.btn_back", data("ch", "o", cohort.id))]
+    text = shown.with_note(context.t("cohort.courses_title", name=cohort.name), context.lang)
+    return SafeHtml(text), [*shown.rows, back]
+
+
+def _course_page(context: SinauContext, key: str) -> int:
+    """The page of the course list a course is on (catalogue order)."""
+    keys = [course.key for course in context.services.catalogue]
+    return page_of(keys.index(key)) if key in keys else 0
 
 
 async def _members_view(context: SinauContext, cohort: Cohort, page: int) -> tuple[str, Keyboard]:
@@ -204,7 +221,7 @@ async def on_button(update: Update, context: SinauContext) -> None:
     training = context.services.training
     if action == "l":
         await query.answer()
-        await show_menu(update, *await _list_view(context))
+        await show_menu(update, *await _list_view(context, press.number(0) if args else 0))
         return
     if action == "n":
         await training.prompts.ask(sender.id, "cohort_name")
@@ -231,10 +248,12 @@ async def on_button(update: Update, context: SinauContext) -> None:
         assert fresh is not None
         await show_menu(update, *await card_view(context, fresh))
     elif action == "c":
-        await show_menu(update, *await _courses_view(context, cohort))
+        page = press.number(1) if len(args) > 1 else 0
+        await show_menu(update, *await _courses_view(context, cohort, page))
     elif action == "t" and not cohort.archived:
         await training.cohorts.toggle_course(cohort.id, course_key)
-        await show_menu(update, *await _courses_view(context, cohort))
+        await show_menu(update, *await _courses_view(context, cohort,
+                                                     _course_page(context, course_key)))
     elif action == "d" and not cohort.archived:
         await training.prompts.ask(sender.id, "cohort_deadline", f"{cohort.id}:{course_key}")
         await show_menu(update, context.t("cohort.ask_deadline"), [])

@@ -2,9 +2,10 @@
 
 A private message that is not a command answers, in this order of precedence: a trainer's
 open question (a cohort name, broadcast content, a course pack), a .toml course pack sent
-without one, a question onboarding or /settings waits to have typed; otherwise it gets a
-short pointer to the buttons. What waits is read from the database at each message, so it
-survives restarts and is the same on every worker.
+without one, the welcome again for a newcomer who has not tapped "start learning", a question
+onboarding or /settings waits to have typed; otherwise it gets a short pointer to the
+buttons. What waits is read from the database at each message, so it survives restarts and is
+the same on every worker.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from bot.buttons import data
 from bot.context import SinauContext
 from bot.handlers import onboarding, settings
 from bot.handlers.menus import COMMANDS
-from bot.handlers.render import button, keyboard
+from bot.handlers.render import button, expired, keyboard
 from bot.i18n import t
 from bot.learning.onboarding import SETTINGS_TEXT_STEPS
 
@@ -48,6 +49,10 @@ async def private_message(update: Update, context: SinauContext) -> None:
     if document is not None and (document.file_name or "").lower().endswith(".toml"):
         await upload.on_document(update, context)
         return
+    if not user.onboarded:
+        # A newcomer who typed instead of tapping: the welcome again (one tap to learning).
+        await onboarding.resend_welcome(update, context, user)
+        return
     step = user.onboarding_step
     if step is not None:
         if message.text:
@@ -56,9 +61,6 @@ async def private_message(update: Update, context: SinauContext) -> None:
             else:
                 await onboarding.on_text(update, context)
         return  # a sticker or photo while a typed answer waits: the question stays open
-    if not user.onboarded:
-        await message.reply_text(context.t("onboarding.start_first"))
-        return
     lang = context.lang
     markup = keyboard(
         [button(t(lang, "dashboard.learn"), data("learn", "go"))],
@@ -69,6 +71,8 @@ async def private_message(update: Update, context: SinauContext) -> None:
 
 
 async def unknown_button(update: Update, context: SinauContext) -> None:
-    """Answer a press no handler claims (forged or from an old version), so it stops spinning."""
+    """Answer a press no handler claims (forged or from an old version), so it stops spinning;
+    a known learner's button from an old version gets the way back (``render.expired``)."""
     if update.callback_query is not None:
-        await update.callback_query.answer(context.t("common.expired_button"))
+        now = context.services.clock.now() if context.user is not None else None
+        await expired(update.callback_query, context.lang, now=now)

@@ -105,7 +105,7 @@ async def on_callback(update: Update, context: SinauContext) -> None:
     message = query.message if isinstance(query.message, Message) else None
     # Nudge settings are changed only from the presser's own private chat.
     if message is None or message.chat.id != query.from_user.id:
-        await expired(query, lang)
+        await expired(query, lang, now=context.services.clock.now())
         return
     press = parse(query.data, "nz")
     action = press.action if press is not None else ""
@@ -121,10 +121,10 @@ async def on_callback(update: Update, context: SinauContext) -> None:
     elif action == "tz" and arg is not None:
         status = await prefs.set_zone(user.id, arg)
     else:
-        await expired(query, lang)
+        await expired(query, lang, now=context.services.clock.now())
         return
     if status is None:
-        await expired(query, lang)
+        await expired(query, lang, now=context.services.clock.now())
         return
     await query.answer()
     note = None if action == "menu" else confirmation(lang, action, status)

@@ -1,20 +1,33 @@
-"""/start: the onboarding questionnaire (buttons first), then the learner's dashboard.
+"""/start and the `ob:` buttons: learn first, ask later.
 
-The steps and their rules are bot.learning.onboarding.OnboardingService; this module shows the
-question each step asks and the deep-link outcomes (a cohort joined, a trainer welcomed).
+/start shows one message — welcome, privacy notice, the language (preselected), "start
+learning" — and that tap opens the first lesson card. The late questions (reminder time, work
+unit, certificate name) are asked when they matter, with the same `ob:` buttons. The rules are
+bot.learning.onboarding.OnboardingService; this module shows the messages.
+
+Buttons: ``ob:go`` (accept the notice, start), ``ob:lang:<code>`` (the welcome in another
+language), ``ob:time:<HHMM|custom|skip|menu>``, ``ob:unit:<n|other|skip|p:<page>>``,
+``ob:name:<keep|edit>``.
 """
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 
 from bot.buttons import data, parse
 from bot.context import SinauContext
-from bot.handlers.keyboards import language_keyboard, time_keyboard, unit_keyboard
+from bot.handlers import lessons
+from bot.handlers.keyboards import (
+    default_time,
+    language_keyboard,
+    time_question,
+    unit_question,
+)
 from bot.handlers.menus import set_staff_menu
-from bot.handlers.render import button, dashboard, edit, expired, keyboard
-from bot.i18n import SafeHtml, choose_language, t
-from bot.learning.onboarding import OnboardingStep, format_time
+from bot.handlers.paging import shows
+from bot.handlers.render import button, dashboard, edit, expired, keyboard, send_screen
+from bot.i18n import LANGUAGES, SafeHtml, detect_language, t
+from bot.learning.onboarding import OnboardingStep
 from bot.storage.users import User
 from bot.training.cohorts import JoinResult
 
@@ -34,23 +47,44 @@ def join_text(lang: str, result: JoinResult) -> SafeHtml:
     return t(lang, f"cohort.join_{result.outcome}", name=name)
 
 
+def welcome(lang: str, name: str) -> tuple[str, InlineKeyboardMarkup]:
+    """The one /start message of a newcomer: welcome, privacy notice, language, start."""
+    text = (f"{t(lang, 'onboarding.welcome', name=name)}\n\n{t(lang, 'onboarding.privacy')}\n\n"
+            f"{t(lang, 'onboarding.how_to_start')}")
+    languages = language_keyboard("ob", "lang", lang).inline_keyboard
+    return text, keyboard([button(t(lang, "onboarding.begin"), data("ob", "go"))], *languages)
+
+
+def _started_line(context: SinauContext, user: User) -> tuple[str, InlineKeyboardMarkup]:
+    """The welcome once the learner started: their reminder time, and a button to change it."""
+    lang = context.lang
+    if user.nudge_time is None:
+        text = t(lang, "onboarding.started_default", name=user.name, time=default_time(context))
+    else:
+        text = t(lang, "onboarding.started", name=user.name, time=user.nudge_time)
+    return text, keyboard([button(t(lang, "onboarding.change_time"), data("ob", "time", "menu"))])
+
+
 async def start(update: Update, context: SinauContext) -> None:
-    """Welcome a new learner into onboarding, or show an onboarded one their dashboard."""
-    message, user = update.effective_message, context.user
-    if message is None or user is None or update.effective_chat is None:
+    """Welcome a newcomer (one message, one tap to the first card), or show a learner their
+    dashboard."""
+    message, chat, sender = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None or sender is None:
         return
-    if update.effective_chat.type != "private":
+    user = context.user
+    if user is None:
+        if context.erased and chat.type == "private":
+            # Erased: nothing is stored until the notice is accepted again (ob:go).
+            await send_screen(context.bot, chat.id, welcome(context.lang, sender.first_name or ""))
+        return
+    if chat.type != "private":
         await message.reply_text(t(context.lang, "start.welcome", name=user.name))
         return
     payload = context.args[0] if context.args else None
     outcome = await context.services.onboarding.start(user, payload)
     user, lang = outcome.user, context.lang
     if outcome.onboarding:
-        await message.reply_text(
-            f"{t(lang, 'onboarding.welcome', name=user.name)}\n\n{t(lang, 'onboarding.privacy')}"
-        )
-        await message.reply_text(t(lang, "onboarding.ask_language"),
-                                 reply_markup=language_keyboard("ob", "language", lang))
+        await send_screen(context.bot, chat.id, welcome(lang, user.name))
     else:
         await send_dashboard(update, context, user)
     if outcome.trainer is not None:
@@ -61,80 +95,142 @@ async def start(update: Update, context: SinauContext) -> None:
             await set_staff_menu(context.bot, user.id, "trainer")
     if outcome.joined is not None:
         await message.reply_text(join_text(lang, outcome.joined))
+        if outcome.joined.outcome == "joined" and await context.services.onboarding.claim(
+                user, "unit"):
+            await send_screen(context.bot, chat.id, unit_question(context))
 
 
-def _question(context: SinauContext, step: OnboardingStep
-              ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The text and buttons that ask ``step.ask``."""
+async def _begin(update: Update, context: SinauContext) -> None:
+    """ob:go: the notice accepted; the welcome says the reminder time, the first card follows."""
+    query, sender = update.callback_query, update.effective_user
+    assert query is not None and sender is not None
+    services = context.services
+    if context.erased:
+        # They chose to start again: forget the erasure, then record them afresh.
+        await services.privacy.start_afresh(sender.id)
+        context.user = await services.users.seen(
+            user_id=sender.id, first_name=sender.first_name or "", last_name=sender.last_name,
+            username=sender.username, language_code=sender.language_code)
+        context.erased = False
+    user = context.user
+    if user is None:
+        await expired(query, context.lang)
+        return
+    was_new = not user.onboarded
+    accepted = await services.onboarding.accept(user, context.lang)
+    await query.answer()
+    if was_new:
+        text, markup = _started_line(context, accepted.user)
+        if accepted.joined is not None:
+            text = f"{text}\n\n{join_text(context.lang, accepted.joined)}"
+        await edit(query, text, markup)
+        if accepted.ask_unit and query.message is not None:
+            await send_screen(context.bot, query.message.chat.id, unit_question(context))
+    context.user = accepted.user
+    await lessons.open_next(update, context, accepted.user)
+
+
+async def _answered(update: Update, context: SinauContext, step: OnboardingStep) -> None:
+    """Show what a late question's button or typed answer did."""
     lang, user = context.lang, step.user
-    if step.ask == "language":
-        return t(lang, "onboarding.ask_language"), language_keyboard("ob", "language", lang)
-    if step.ask == "name":
-        return t(lang, "onboarding.ask_name", name=user.name), keyboard(
-            [button(t(lang, "onboarding.name_keep"), data("ob", "name", "keep"))],
-            [button(t(lang, "onboarding.name_change"), data("ob", "name", "edit"))],
-        )
-    if step.ask == "unit":
-        return t(lang, "onboarding.ask_unit"), unit_keyboard(context, "ob", "unit", lang)
+    query = update.callback_query
     if step.ask == "time":
-        default = format_time(context.services.settings.learning.default_nudge_time)
-        return (t(lang, "onboarding.ask_time"),
-                time_keyboard(context, "ob", "time", lang, default))
-    prompt = {"type_name": "onboarding.type_name", "type_unit": "onboarding.type_unit",
-              "type_time": "onboarding.type_time"}[step.ask]
-    return t(lang, prompt), None
-
-
-async def _done(update: Update, context: SinauContext, step: OnboardingStep, *,
-                in_place: bool) -> None:
-    user, lang = step.user, context.lang
-    text = t(lang, "onboarding.done", name=user.name, time=user.nudge_time or "")
-    if step.joined is not None:  # came with a cohort link
-        text = SafeHtml(f"{text}\n\n{join_text(lang, step.joined)}")
-    if in_place and update.callback_query is not None:
-        await edit(update.callback_query, text, None)
+        text, markup = time_question(context, user, "onboarding.ask_time")
+    elif step.ask in ("type_name", "type_unit", "type_time"):
+        text, markup = t(lang, f"onboarding.{step.ask}"), None
+        if step.problem is not None:
+            text = t(lang, f"onboarding.{step.problem}")
+    elif step.ask == "skipped":
+        text, markup = t(lang, "onboarding.skipped"), None
+    elif step.what == "time":
+        text, markup = t(lang, "onboarding.time_saved", time=user.nudge_time or ""), None
+    elif step.what == "unit":
+        text, markup = t(lang, "onboarding.unit_saved", unit=user.unit or ""), None
+    else:
+        text, markup = t(lang, "onboarding.name_saved", name=user.name), None
+    if query is not None:
+        await edit(query, text, markup)
     elif update.effective_message is not None:
-        await update.effective_message.reply_text(text)
-    await send_dashboard(update, context, user)
+        await update.effective_message.reply_text(text, reply_markup=markup)
+    if step.what == "name" and step.ask == "saved" and update.effective_chat is not None:
+        # The name was what a certificate waited for.
+        from bot.handlers.progress import send_certificate
+
+        for record in await context.services.learning.issue_pending_certificates(user):
+            await send_certificate(context, update.effective_chat.id, record)
 
 
 async def on_callback(update: Update, context: SinauContext) -> None:
-    """Handle an onboarding button (ob:<step>:<value>) if it belongs to the current step."""
-    query, user = update.callback_query, context.user
-    if query is None or user is None:
+    """Handle an `ob:` button: the welcome's start and language, and the late questions."""
+    query = update.callback_query
+    if query is None:
         return
     press = parse(query.data, "ob")
-    step = (await context.services.onboarding.choose(user, press.action, press.arg(0))
-            if press is not None and query.from_user.id == user.id else None)
+    if press is None:
+        await _expired(query, context)
+        return
+    if press.action == "go":
+        await _begin(update, context)
+        return
+    user = context.user
+    if press.action == "lang":
+        code = press.arg(0)
+        if code not in LANGUAGES or (user is None and not context.erased):
+            await _expired(query, context)
+            return
+        if user is not None and not user.onboarded:
+            user = await context.services.onboarding.set_language(user, code) or user
+        context.lang = code
+        await query.answer()
+        name = user.name if user is not None else query.from_user.first_name or ""
+        await edit(query, *welcome(code, name))
+        return
+    if press.action == "unit" and len(press) == 2:
+        await _unit_page(update, context, press.number(1))
+        return
+    step = (await context.services.onboarding.answer(user, press.action, press.arg(0))
+            if user is not None and user.onboarded else None)
     if step is None:
-        await expired(query, context.lang)
+        await _expired(query, context)
         return
-    if step.user.language:
-        context.lang = step.user.language
     await query.answer()
-    if step.ask == "done":
-        await _done(update, context, step, in_place=True)
+    await _answered(update, context, step)
+
+
+async def _unit_page(update: Update, context: SinauContext, page: int) -> None:
+    """ob:unit:p:<n>: another page of the work-unit question, in place."""
+    query, user = update.callback_query, context.user
+    assert query is not None
+    if user is None or not user.onboarded or not shows(query, "ob:unit:"):
+        await _expired(query, context)
         return
-    await edit(query, *_question(context, step))
+    await query.answer()
+    await edit(query, *unit_question(context, page))
+
+
+async def _expired(query: CallbackQuery, context: SinauContext) -> None:
+    """The "expired" answer, with the way back for a known learner (an erased person's way back is
+    /start, which the welcome they get says)."""
+    now = context.services.clock.now() if context.user is not None else None
+    await expired(query, context.lang, now=now)
+
+
+async def resend_welcome(update: Update, context: SinauContext, user: User) -> None:
+    """A newcomer typed instead of tapping: the welcome again, in the language they wrote."""
+    message = update.effective_message
+    if message is None:
+        return
+    lang = detect_language(message.text) if message.text else None
+    await send_screen(context.bot, message.chat_id, welcome(lang or context.lang, user.name))
 
 
 async def on_text(update: Update, context: SinauContext) -> bool:
-    """Typed text while an onboarding step waits for it; False when none waits."""
+    """Typed text while a late question waits for it; False when none waits."""
     message, user = update.effective_message, context.user
     if not isinstance(message, Message) or user is None or not message.text:
         return False
     step = await context.services.onboarding.typed(user, message.text)
     if step is None:
         return False
-    if step.ask == "language":
-        # Typed instead of pressed: ask again, in the language the text seems to be in.
-        context.lang = step.detected_language or choose_language(None, user.telegram_language)
-    if step.problem is not None:
-        await message.reply_text(t(context.lang, f"onboarding.{step.problem}"))
-        return True
-    if step.ask == "done":
-        await _done(update, context, step, in_place=False)
-        return True
-    text, markup = _question(context, step)
-    await message.reply_text(text, reply_markup=markup)
+    await _answered(update, context, step)
     return True

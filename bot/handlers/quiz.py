@@ -9,6 +9,7 @@ from telegram import CallbackQuery, InputPollOption, Message, Poll, Update
 
 from bot.buttons import data, parse
 from bot.context import SinauContext
+from bot.handlers.keyboards import name_question, time_question
 from bot.handlers.progress import send_certificate
 from bot.handlers.render import (
     answered_message,
@@ -19,6 +20,7 @@ from bot.handlers.render import (
     onboarded,
     question_message,
     review_idle_text,
+    send_screen,
 )
 from bot.i18n import t
 from bot.learning import quiz as rules
@@ -100,6 +102,20 @@ async def send_finished(context: SinauContext, chat_id: int, finished: LessonFin
     await context.bot.send_message(chat_id, "\n".join(lines), reply_markup=markup)
     if finished.certificate is not None:
         await send_certificate(context, chat_id, finished.certificate)
+    await ask_when_it_matters(context, chat_id, finished)
+
+
+async def ask_when_it_matters(context: SinauContext, chat_id: int,
+                              finished: LessonFinished) -> None:
+    """Learn first, ask later: after the first lesson, the reminder time (once, skippable);
+    before the first certificate, the name to print on it."""
+    user = context.user
+    if user is None or not finished.completed_now:
+        return
+    if finished.course_done and finished.certificate is None and user.display_name is None:
+        await send_screen(context.bot, chat_id, name_question(context.lang, user))
+    elif await context.services.onboarding.claim(user, "time"):
+        await send_screen(context.bot, chat_id, time_question(context, user))
 
 
 async def on_callback(update: Update, context: SinauContext) -> None:
@@ -112,12 +128,12 @@ async def on_callback(update: Update, context: SinauContext) -> None:
     learning = context.services.learning
     chat_id, message_id = query.message.chat.id, query.message.message_id
     if press is None:
-        await expired(query, lang)
+        await expired(query, lang, now=context.services.clock.now())
     elif press.action == "a":
         outcome = await learning.answer(user, chat_id, message_id, press.number(0),
                                         press.number(1))
         if outcome is None:
-            await expired(query, lang)
+            await expired(query, lang, now=context.services.clock.now())
             return
         await query.answer()
         await show_answer(context, query, outcome)
@@ -126,7 +142,7 @@ async def on_callback(update: Update, context: SinauContext) -> None:
     else:
         view = await learning.next_question(user, chat_id, message_id, press.number(0))
         if view is None:
-            await expired(query, lang)
+            await expired(query, lang, now=context.services.clock.now())
             return
         await query.answer()
         await edit(query, *question_message(lang, view))

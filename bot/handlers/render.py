@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Final
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden
 
 from bot.buttons import data
 from bot.content.render import render_markdown, split_html, visible_length
-from bot.i18n import SafeHtml, t
+from bot.i18n import SafeHtml, label, t
+from bot.learning import review as review_rules
 from bot.learning.certificates import format_long_date
 from bot.learning.jp import format_decimal
 from bot.learning.quiz import letter
-from bot.learning.views import LearnerSnapshot, LessonView, QuestionView, ReviewIdle
+from bot.learning.views import LearnerSnapshot, LessonView, QuestionView, Recall, ReviewIdle
 
 MESSAGE_LIMIT = 4096
 BAR_WIDTH = 10
@@ -36,6 +38,16 @@ def button(text: str, data: str) -> InlineKeyboardButton:
 def keyboard(*rows: Row) -> InlineKeyboardMarkup:
     """An inline keyboard of the non-empty rows."""
     return InlineKeyboardMarkup([list(row) for row in rows if row])
+
+
+Screen = tuple[str, InlineKeyboardMarkup | None]
+
+
+async def send_screen(bot: Any, chat_id: int, screen: Screen) -> Message:
+    """Send a screen (text and its buttons) as a new message."""
+    text, markup = screen
+    sent: Message = await bot.send_message(chat_id, text, reply_markup=markup)
+    return sent
 
 
 def esc(text: str) -> str:
@@ -121,6 +133,8 @@ def question_body(lang: str, view: QuestionView, due: int | None = None) -> str:
     if view.kind == "review":
         header = t(lang, "review.header", title=view.lesson.title.get(lang),
                    count=due if due is not None else view.total)
+        if view.recall is not None:
+            header = SafeHtml(f"{header}\n{recall_line(lang, view.recall)}")
     else:
         header = t(lang, "quiz.header", title=view.lesson.title.get(lang),
                    number=view.position + 1, total=view.total)
@@ -157,13 +171,28 @@ def answered_message(lang: str, view: QuestionView, chosen: int, correct: bool, 
     return fit("\n".join(lines)), markup
 
 
+def recall_line(lang: str, recall: Recall) -> str:
+    """'🧠 Ingatan Anda untuk <course>: ±86 %' (the mean FSRS retrievability, rounded)."""
+    return t(lang, "review.recall", course=recall.course.title.get(lang),
+             percent=review_rules.percent(recall.value))
+
+
 def review_idle_text(context: Any, user: Any, idle: ReviewIdle, *, after_review: bool) -> str:
-    """'Nothing due, next: <local date and time>' (or 'done for now' after reviewing)."""
+    """'Nothing due, next: <local date and time>' (or 'done for now' after reviewing), or that
+    today's review limit is reached; then the predicted recall of the current course."""
     lang = context.lang
     if idle.next_due is None:
-        return t(lang, "review.done_empty" if after_review else "review.nothing_yet")
-    when = when_text(lang, context.services.learning.local(user, idle.next_due))
-    return t(lang, "review.done" if after_review else "review.nothing_due", when=when)
+        text = t(lang, "review.done_empty" if after_review else "review.nothing_yet")
+    else:
+        when = when_text(lang, context.services.learning.local(user, idle.next_due))
+        if idle.limit is not None:
+            text = t(lang, "review.limit_reached", limit=idle.limit, waiting=idle.waiting,
+                     when=when)
+        else:
+            text = t(lang, "review.done" if after_review else "review.nothing_due", when=when)
+    if idle.recall is not None:
+        text = SafeHtml(f"{text}\n{recall_line(lang, idle.recall)}")
+    return text
 
 
 # --------------------------------------------------------------------------- edits
@@ -211,9 +240,11 @@ class AnswerFirst:
     (with the "expired" note when the press led nowhere).
     """
 
-    def __init__(self, query: CallbackQuery, show: Callable[[Any], Awaitable[Any]]) -> None:
+    def __init__(self, query: CallbackQuery, show: Callable[[Any], Awaitable[Any]],
+                 now: datetime | None = None) -> None:
         self._query = query
         self._show = show
+        self._now = now  # for ``expired``: when the press arrived
         self.answered = False
 
     async def __call__(self, view: Any) -> Any:
@@ -228,24 +259,88 @@ class AnswerFirst:
         if ok:
             await self._query.answer()
         else:
-            await expired(self._query, lang)
+            await expired(self._query, lang, now=self._now)
 
 
-async def expired(query: CallbackQuery, lang: str) -> None:
-    """Answer a stale, foreign or forged press briefly; nothing else happens."""
+#: An expired press on a message nobody touched for this long gets the way back in place of
+#: the message's buttons (``expired``).
+STALE_AFTER: Final = timedelta(minutes=30)
+
+
+def way_back(lang: str) -> InlineKeyboardMarkup:
+    """The row that gets a learner back on track: continue learning, or the dashboard."""
+    return keyboard([button(label(lang, "common.way_back_learn"), data("learn", "go")),
+                     button(label(lang, "common.way_back_home"), data("pg", "home"))])
+
+
+async def expired(query: CallbackQuery, lang: str, *, now: datetime | None = None) -> None:
+    """Answer a stale, foreign or forged press: a toast that says where to go (/learn).
+
+    A toast cannot carry a button, so in the presser's own private chat the pressed message's
+    buttons become the way back (``way_back``: its text stays) — but only when they are
+    surely a finished flow: the pressed data is really one of the message's buttons (forged
+    data never touches a live quiz or lesson), and the message was neither sent nor edited
+    for ``STALE_AFTER``. The age rule is what keeps a message in use: a double tap's second
+    press carries the message as it was before the first press edited it, so without it the
+    fresh buttons the first press just showed would be replaced. ``now`` is the bot's clock;
+    without it only the toast is given. Nothing new is sent, and nothing at all happens in
+    groups, where the buttons belong to everyone.
+    """
     await query.answer(t(lang, "common.expired_button"))
+    if now is None or not _finished(query, now):
+        return
+    # Already the way back, deleted, or the chat is gone: the toast said it all.
+    with contextlib.suppress(BadRequest, Forbidden):
+        # PTB adds the default parse_mode to every request; editMessageReplyMarkup has none.
+        await query.edit_message_reply_markup(way_back(lang), api_kwargs={"parse_mode": None})
+
+
+def _finished(query: CallbackQuery, now: datetime) -> bool:
+    """True when the pressed message is a bot message of a finished flow (see ``expired``)."""
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return False
+    if message.chat.type != message.chat.PRIVATE or message.chat.id != query.from_user.id:
+        return False
+    pressed = [b.callback_data for row in message.reply_markup.inline_keyboard for b in row]
+    if query.data not in pressed:
+        return False
+    touched = message.edit_date or message.date
+    return now - touched >= STALE_AFTER
 
 
 async def onboarded(update: Any, context: Any) -> Any:
-    """The learner if they finished onboarding; otherwise point them at /start and None.
+    """The learner, onboarded now if they were not yet.
 
-    For a callback press the hint is the query's answer, so every query is answered once.
+    Learn first, ask later: a learner command or button does its job at any point of
+    onboarding. Using it accepts the privacy notice the welcome shows, which one line says
+    (with the default reminder time). None only when there is no learner (e.g. a bot).
     """
     user = context.user
-    if user is not None and user.onboarded:
+    if user is None:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        return None
+    if user.onboarded:
         return user
-    if update.callback_query is not None:
-        await update.callback_query.answer(t(context.lang, "onboarding.start_first"))
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(t(context.lang, "onboarding.start_first"))
-    return None
+    chat = update.effective_chat
+    if chat is None or chat.type != "private" or chat.id != user.id:
+        # Starting happens in one's own private chat: never by a press in a group, nor by
+        # a press on a message in someone else's chat.
+        hint = t(context.lang, "onboarding.private_first")
+        if update.callback_query is not None:
+            await update.callback_query.answer(hint)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(hint)
+        return None
+    accepted = await context.services.onboarding.accept(user, context.lang)
+    context.user = accepted.user
+    default = context.services.settings.learning.default_nudge_time
+    line = t(context.lang, "onboarding.implicit", time=f"{default:%H:%M}")
+    if accepted.joined is not None:
+        joined = accepted.joined
+        name = joined.cohort.name if joined.cohort else ""
+        said = t(context.lang, f"cohort.join_{joined.outcome}", name=name)
+        line = SafeHtml(f"{line}\n{said}")
+    await context.bot.send_message(chat.id, line)
+    return accepted.user

@@ -1,15 +1,18 @@
-"""/settings: language, certificate name, work unit, nudge time and days — by buttons."""
+"""/settings: language, certificate name, work unit, nudge time and days, review recall target
+— by buttons."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.buttons import data, parse
 from bot.context import SinauContext
 from bot.handlers.keyboards import language_keyboard, time_keyboard, unit_keyboard
+from bot.handlers.paging import shows
 from bot.handlers.render import button, edit, expired, keyboard, onboarded
 from bot.i18n import LANGUAGES, SafeHtml, t
 from bot.learning.onboarding import format_time
+from bot.learning.review import RETENTION_CHOICES
 from bot.storage.users import User
 
 
@@ -22,6 +25,9 @@ def menu(context: SinauContext, user: User,
              name=user.name, unit=user.unit or t(lang, "settings.no_unit"),
              time=user.nudge_time or default,
              days=t(lang, f"settings.{user.nudge_days}"))
+    retention = t(lang, "settings.retention_line",
+                  percent=round(context.services.learning.retention(user) * 100))
+    text = SafeHtml(f"{text}\n{retention}")
     if saved:
         text = SafeHtml(f"{t(lang, 'settings.saved')}\n{text}")
     markup = keyboard(
@@ -29,10 +35,25 @@ def menu(context: SinauContext, user: User,
          button(t(lang, "settings.name"), data("st", "name"))],
         [button(t(lang, "settings.unit"), data("st", "unit")),
          button(t(lang, "settings.time"), data("st", "time"))],
+        [button(t(lang, "settings.retention"), data("st", "ret"))],
         # Pausing belongs to the nudge module, which handles nz:* buttons.
         [button(t(lang, "settings.pause"), data("nz", "menu"))],
     )
     return text, markup
+
+
+def retention_screen(context: SinauContext, user: User) -> tuple[str, InlineKeyboardMarkup]:
+    """The desired-retention choice (85 / 90 / 95 %) with its one-line trade-off."""
+    lang, learning = context.lang, context.services.learning
+    current = round(learning.retention(user) * 100)
+    default = round(context.services.settings.learning.review_retention * 100)
+    row = []
+    for choice in RETENTION_CHOICES:
+        percent = round(choice * 100)
+        key = "settings.retention_default" if percent == default else "settings.retention_choice"
+        mark = "✓ " if percent == current else ""
+        row.append(button(mark + t(lang, key, percent=percent), data("st", "ret", percent)))
+    return t(lang, "settings.ask_retention"), keyboard(row, _back(lang))
 
 
 async def settings_command(update: Update, context: SinauContext) -> None:
@@ -59,7 +80,10 @@ async def on_callback(update: Update, context: SinauContext) -> None:
     services = context.services
     users, learning, units = services.users, services.learning, services.onboarding.units
     if press is None:
-        await expired(query, lang)
+        await expired(query, lang, now=services.clock.now())
+        return
+    if press.action == "unit" and len(press) == 2:
+        await _unit_page(query, context, press.number(1))
         return
     value = press.arg(0) if press.args else None
     action = press.action
@@ -89,11 +113,35 @@ async def on_callback(update: Update, context: SinauContext) -> None:
     elif action == "days" and value is not None:
         await learning.set_nudge(user.id, days=value)
         user = await users.get(user.id) or user
+    elif action == "ret" and value is None:
+        await query.answer()
+        await edit(query, *retention_screen(context, user))
+        return
+    elif action == "ret" and value is not None and value.isdigit() and (
+            updated := await learning.set_retention(user, int(value))):
+        user = updated
     else:
-        await expired(query, lang)
+        await expired(query, lang, now=services.clock.now())
         return
     await query.answer()
     await edit(query, *menu(context, user, saved=saved))
+
+
+def _unit_screen(context: SinauContext, page: int = 0) -> tuple[str, InlineKeyboardMarkup]:
+    """Which work unit: a page of the units, another one, back to the overview."""
+    lang = context.lang
+    shown = unit_keyboard(context, "st", "unit", lang, page)
+    return (shown.with_note(t(lang, "onboarding.ask_unit"), lang),
+            keyboard(*shown.rows, _back(lang)))
+
+
+async def _unit_page(query: CallbackQuery, context: SinauContext, page: int) -> None:
+    """st:unit:p:<n>: another page of the units, in place of the one on the message."""
+    if not shows(query, "st:unit:"):
+        await expired(query, context.lang, now=context.services.clock.now())
+        return
+    await query.answer()
+    await edit(query, *_unit_screen(context, page))
 
 
 async def _ask(update: Update, context: SinauContext, user: User, action: str,
@@ -107,9 +155,7 @@ async def _ask(update: Update, context: SinauContext, user: User, action: str,
         await context.services.onboarding.ask_again(user, action)
         await edit(query, t(lang, prompt), keyboard(_back(lang)))
     elif action == "unit":
-        markup = unit_keyboard(context, "st", "unit", lang)
-        await edit(query, t(lang, "onboarding.ask_unit"),
-                   keyboard(*markup.inline_keyboard, _back(lang)))
+        await edit(query, *_unit_screen(context))
     else:
         markup = time_keyboard(context, "st", "time", lang, user.nudge_time)
         days = [button(("✓ " if user.nudge_days == d else "") + t(lang, f"settings.days_{d}"),

@@ -18,6 +18,7 @@ from bot.context import SinauContext
 from bot.handlers.auth import require_role
 from bot.handlers.cohorts import show_menu
 from bot.handlers.discussion import stats_line as discussion_stats_line
+from bot.handlers.paging import paged
 from bot.i18n import SafeHtml
 from bot.learning.jp import format_decimal
 from bot.storage.training import Cohort
@@ -60,15 +61,31 @@ def render_stats(context: SinauContext, cohort: Cohort, stats: CohortStats) -> S
     return text if len(text) <= 4000 else SafeHtml(text[:3990].rsplit("\n", 1)[0] + "\n…")
 
 
-async def _pick(update: Update, context: SinauContext, area: str, title_key: str) -> None:
+async def _pick(update: Update, context: SinauContext, area: str, title_key: str,
+                page: int = 0) -> None:
+    """A page of the cohorts to choose from (``<area>:l:<page>`` turns it)."""
     cohorts = await context.services.training.cohorts.all()
     if not cohorts:
         await show_menu(update, context.t("stats.no_cohorts"), [])
         return
     rows = [[InlineKeyboardButton(f"{c.name} · {c.members} 👥",
                                   callback_data=data(area, "c", c.id))]
-            for c in cohorts[:30]]
-    await show_menu(update, context.t(title_key), rows)
+            for c in cohorts]
+    shown = paged(rows, page, lambda n: data(area, "l", n), context.lang)
+    await show_menu(update, SafeHtml(shown.with_note(context.t(title_key), context.lang)),
+                    shown.rows)
+
+
+async def _turned_page(update: Update, context: SinauContext, area: str,
+                       title_key: str) -> bool:
+    """``<area>:l:<page>``: show that page of the cohort picker; False for any other press."""
+    query = update.callback_query
+    press = parse(query.data if query is not None else None, area)
+    if query is None or press is None or press.action != "l":
+        return False
+    await query.answer()
+    await _pick(update, context, area, title_key, press.number(0))
+    return True
 
 
 async def _cohort_from_args(context: SinauContext) -> Cohort | None:
@@ -132,7 +149,7 @@ async def stats_command(update: Update, context: SinauContext) -> None:
 async def on_stats_button(update: Update, context: SinauContext) -> None:
     """``ts:c:<id>`` shows a cohort's stats; ``ts:w:<id>`` / ``ts:p:<id>`` send a chart."""
     query = update.callback_query
-    if query is None:
+    if query is None or await _turned_page(update, context, "ts", "stats.pick"):
         return
     pressed = await _pressed_cohort(query, context, ("c", "w", "p"))
     if pressed is None:
@@ -198,7 +215,7 @@ async def export_command(update: Update, context: SinauContext) -> None:
 async def on_export_button(update: Update, context: SinauContext) -> None:
     """``ex:c:<id>``: export that cohort."""
     query = update.callback_query
-    if query is None:
+    if query is None or await _turned_page(update, context, "ex", "export.pick"):
         return
     pressed = await _pressed_cohort(query, context, ("c",))
     if pressed is None:

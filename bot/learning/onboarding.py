@@ -1,4 +1,5 @@
-"""Onboarding and settings rules: what a name, unit, nudge time and invite payload may be."""
+"""Onboarding and settings rules: learn first, ask later; what a name, unit, nudge time and
+invite payload may be."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import time
 from typing import Literal
 
 from bot.clock import Clock
-from bot.i18n import LANGUAGES, detect_language
+from bot.i18n import LANGUAGES
 from bot.storage.learning import LearningRepository
 from bot.storage.users import User, UserRepository
 from bot.training.cohorts import COHORT_INVITE_PREFIX, CohortService, JoinResult
@@ -23,11 +24,6 @@ UNIT_MAX = 80
 _PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _TIME_RE = re.compile(r"^\s*([01]?\d|2[0-3])[:.]([0-5]\d)\s*$")
 _SPACES = re.compile(r"\s+")
-
-# The steps kept in users.onboarding_step. The *_text steps wait for typed text; the st_*
-# ones are the same questions asked again from /settings.
-STEPS = ("language", "name", "name_text", "unit", "unit_text", "time", "time_text")
-SETTINGS_TEXT_STEPS = ("st_name", "st_unit", "st_time")
 
 
 def valid_payload(payload: str | None) -> str | None:
@@ -67,32 +63,44 @@ def format_time(value: time) -> str:
     return f"{value.hour:02d}:{value.minute:02d}"
 
 
-# --------------------------------------------------------------------------- the step machine
+# --------------------------------------------------------------------------- the steps
 
-Ask = Literal["language", "name", "type_name", "unit", "type_unit", "time", "type_time", "done",
-              "saved"]
+# What users.onboarding_step holds: "welcome" while the /start message waits for its first
+# tap; a late question waiting for typed text; or a /settings question waiting for typing.
+WELCOME = "welcome"
+LATE_TEXT_STEPS = ("name_text", "unit_text", "time_text")
+SETTINGS_TEXT_STEPS = ("st_name", "st_unit", "st_time")
+
+#: The questions asked when they matter, each once (users.asked): the reminder time after the
+#: first lesson, the work unit when a cohort needs it, the certificate name before the first
+#: certificate.
+Late = Literal["time", "unit", "name"]
+LATE: tuple[Late, ...] = ("time", "unit", "name")
+
+Ask = Literal["type_name", "type_unit", "type_time", "saved", "skipped", "time"]
+_TYPED_STEP = {"name": "name_text", "unit": "unit_text", "time": "time_text"}
 _SETTINGS_PROMPTS = {"name": "st_name", "unit": "st_unit", "time": "st_time"}
 
 
 @dataclass(frozen=True, slots=True)
 class OnboardingStep:
-    """What onboarding asks next (or that it is done), for the handler to show.
+    """What an answer to a late (or /settings) question did, for the handler to show.
 
-    ``problem`` names a typed answer that was refused ('bad_name', 'bad_unit', 'bad_time'); the
-    same question is then asked again. ``joined`` is what the cohort invite the learner came
-    with did, reported once onboarding is done.
+    ``what`` is the question answered ('time', 'unit', 'name'); ``problem`` names a typed answer
+    that was refused ('bad_name', 'bad_unit', 'bad_time'), and the same question is asked again.
+    ``ask='time'`` means: show the reminder time choices.
     """
 
     ask: Ask
     user: User
+    what: Late | None = None
     problem: str | None = None
-    joined: JoinResult | None = None
-    detected_language: str | None = None
+    settings: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class StartOutcome:
-    """What /start did: a welcome into onboarding, or the dashboard of an onboarded learner.
+    """What /start did: a welcome for a newcomer, or the dashboard of a learner.
 
     ``joined`` and ``trainer`` report an invite payload (a cohort link, a trainer link).
     """
@@ -103,12 +111,26 @@ class StartOutcome:
     trainer: Literal["welcome", "already", "invalid"] | None = None
 
 
-class OnboardingService:
-    """The onboarding questionnaire: language, certificate name, unit, nudge time.
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A newcomer accepted the privacy notice and began: the cohort their invite joined, and
+    whether that cohort now wants their work unit (asked once, skippable)."""
 
-    Each answer moves ``users.onboarding_step`` on; the step is in the database, so a restart
-    (or another worker) continues where the learner was. The cohort invite a learner came
-    through is joined when onboarding ends, and reported then.
+    user: User
+    joined: JoinResult | None
+    ask_unit: bool
+
+
+class OnboardingService:
+    """Learn first, ask later.
+
+    /start shows one message: a welcome with the privacy notice, the language (preselected from
+    Telegram's ``language_code``) and "start learning". That tap — or any learner command, which
+    does its job at once — accepts the notice and ends onboarding; the first lesson card follows.
+    Nothing else is asked up front: until the learner picks a reminder time they get the
+    configured default, and the time, the work unit and the certificate name are each asked
+    once, when they matter (``LATE``). The state is in the database (``onboarding_step``,
+    ``asked``), so a restart or another worker continues where the learner was.
     """
 
     def __init__(self, users: UserRepository, learning: LearningRepository,
@@ -135,7 +157,7 @@ class OnboardingService:
             if payload is not None and payload.startswith(COHORT_INVITE_PREFIX):
                 joined = await self._cohorts.join(payload, user.id)
             return StartOutcome(user, onboarding=False, joined=joined, trainer=trainer)
-        user = await self._users.update_profile(user.id, onboarding_step="language") or user
+        user = await self._users.update_profile(user.id, onboarding_step=WELCOME) or user
         return StartOutcome(user, onboarding=True, trainer=trainer)
 
     async def _redeem_trainer(self, user: User,
@@ -144,32 +166,68 @@ class OnboardingService:
             return "already"
         return "welcome" if await self._roles.redeem_trainer_invite(code, user.id) else "invalid"
 
-    def waits_for(self, user: User, step: str) -> bool:
-        """True when ``step`` is the question the learner's onboarding is at."""
-        return not user.onboarded and user.onboarding_step == step
-
-    async def choose(self, user: User, step: str, value: str) -> OnboardingStep | None:
-        """A button answer to the current step; None when it is not the current step's."""
-        if not self.waits_for(user, step):
+    async def set_language(self, user: User, value: str) -> User | None:
+        """The language chosen on the welcome (or anywhere); None for an unknown code."""
+        if value not in LANGUAGES:
             return None
-        if step == "language" and value in LANGUAGES:
-            user = await self._set(user, language=value, onboarding_step="name")
-            return OnboardingStep("name", user)
-        if step == "name" and value == "keep":
-            name = valid_name(user.name) or user.name[:NAME_MAX]
-            user = await self._set(user, display_name=name, onboarding_step="unit")
-            return OnboardingStep("unit", user)
-        if step == "name" and value == "edit":
-            return OnboardingStep("type_name", await self._set(user, onboarding_step="name_text"))
-        if step == "unit" and value == "other":
-            return OnboardingStep("type_unit", await self._set(user, onboarding_step="unit_text"))
-        if step == "unit" and value.isdigit() and int(value) < len(self.units):
-            user = await self._set(user, unit=self.units[int(value)], onboarding_step="time")
-            return OnboardingStep("time", user)
-        if step == "time" and value == "custom":
-            return OnboardingStep("type_time", await self._set(user, onboarding_step="time_text"))
-        if step == "time" and (chosen := self.preset(value)) is not None:
-            return await self._finish(user, chosen)
+        return await self._set(user, language=value)
+
+    async def accept(self, user: User, language: str) -> Accepted:
+        """The newcomer starts learning: the notice accepted, the language kept, onboarding
+        done, the invite's cohort joined (once). Safe to call again: it changes nothing then."""
+        if user.language is None and language in LANGUAGES:
+            user = await self._set(user, language=language)
+        if user.onboarded:
+            return Accepted(user, None, ask_unit=False)
+        await self._users.mark_onboarded(user.id, self._clock.now())
+        if user.onboarding_step == WELCOME:
+            await self._users.update_profile(user.id, onboarding_step=None)
+        fresh = await self._users.get(user.id) or user
+        joined = await self._cohorts.join_from_payload(fresh.start_payload, fresh.id)
+        if joined is not None:
+            logger.info("learner %s: cohort invite -> %s", fresh.id, joined.outcome)
+        ask_unit = joined is not None and joined.outcome == "joined" and await self.claim(
+            fresh, "unit")
+        return Accepted(fresh, joined, ask_unit)
+
+    async def claim(self, user: User, question: Late) -> bool:
+        """True (once) when ``question`` should be asked now: it has no answer yet and was not
+        asked before. Claiming records it as asked, so it is never asked twice."""
+        answered = {"time": user.nudge_time, "unit": user.unit,
+                    "name": user.display_name}[question]
+        if answered is not None or question in user.asked:
+            return False
+        return await self._users.mark_asked(user.id, question)
+
+    async def answer(self, user: User, what: str, value: str) -> OnboardingStep | None:
+        """A button answer to a late question (ob:<what>:<value>); None when it is not one."""
+        if what == "time":
+            if value == "menu":
+                return OnboardingStep("time", user, "time")
+            if value == "custom":
+                return OnboardingStep("type_time", await self._set(
+                    user, onboarding_step="time_text"), "time")
+            if value == "skip":
+                return OnboardingStep("skipped", user, "time")
+            if (chosen := self.preset(value)) is not None:
+                await self._learning.set_nudge(user.id, time=chosen)
+                return OnboardingStep("saved", await self._users.get(user.id) or user, "time")
+        if what == "unit":
+            if value == "other":
+                return OnboardingStep("type_unit", await self._set(
+                    user, onboarding_step="unit_text"), "unit")
+            if value == "skip":
+                return OnboardingStep("skipped", user, "unit")
+            if value.isdigit() and int(value) < len(self.units):
+                return OnboardingStep("saved", await self._set(
+                    user, unit=self.units[int(value)]), "unit")
+        if what == "name":
+            if value == "keep":
+                name = valid_name(user.name) or user.name[:NAME_MAX]
+                return OnboardingStep("saved", await self._set(user, display_name=name), "name")
+            if value == "edit":
+                return OnboardingStep("type_name", await self._set(
+                    user, onboarding_step="name_text"), "name")
         return None
 
     def preset(self, value: str) -> str | None:
@@ -182,73 +240,44 @@ class OnboardingService:
         return await self._set(user, onboarding_step=_SETTINGS_PROMPTS[what])
 
     async def cancel_question(self, user: User) -> User:
-        """Forget a /settings question that waits for typing (the learner went elsewhere)."""
-        if user.onboarded and user.onboarding_step is not None:
+        """Forget a question that waits for typing (the learner went elsewhere)."""
+        if user.onboarding_step is not None and user.onboarding_step != WELCOME:
             return await self._set_none(user)
         return user
 
     async def typed(self, user: User, text: str) -> OnboardingStep | None:
-        """A typed answer while onboarding (or /settings) waits for one; None when nothing
-        waits."""
+        """A typed answer while a late or /settings question waits for one; None when none
+        waits (the welcome waits for a tap, not for text)."""
         step = user.onboarding_step
         if step in SETTINGS_TEXT_STEPS:
-            return await self._settings_typed(user, step, text)
-        if user.onboarded or step is None:
+            what, settings = step.removeprefix("st_"), True
+        elif step in LATE_TEXT_STEPS:
+            what, settings = step.removesuffix("_text"), False
+        else:
             return None
-        if step == "language":
-            return OnboardingStep("language", user, detected_language=detect_language(text))
-        if step in ("name", "name_text"):
+        if what == "name":
             name = valid_name(text)
             if name is None:
-                return OnboardingStep("type_name", user, problem="bad_name")
-            return OnboardingStep("unit", await self._set(user, display_name=name,
-                                                          onboarding_step="unit"))
-        if step in ("unit", "unit_text"):
-            unit = valid_unit(text)
-            if unit is None:
-                return OnboardingStep("type_unit", user, problem="bad_unit")
-            return OnboardingStep("time", await self._set(user, unit=unit,
-                                                          onboarding_step="time"))
-        if step in ("time", "time_text"):
-            nudge_time = parse_time(text)
-            if nudge_time is None:
-                return OnboardingStep("type_time", user, problem="bad_time")
-            return await self._finish(user, nudge_time)
-        return None
-
-    async def _settings_typed(self, user: User, step: str, text: str) -> OnboardingStep:
-        if step == "st_name":
-            name = valid_name(text)
-            if name is None:
-                return OnboardingStep("type_name", user, problem="bad_name")
+                return OnboardingStep("type_name", user, "name", "bad_name", settings)
             user = await self._users.update_profile(user.id, display_name=name,
                                                     onboarding_step=None) or user
-        elif step == "st_unit":
+            return OnboardingStep("saved", user, "name", settings=settings)
+        if what == "unit":
             unit = valid_unit(text)
             if unit is None:
-                return OnboardingStep("type_unit", user, problem="bad_unit")
+                return OnboardingStep("type_unit", user, "unit", "bad_unit", settings)
             user = await self._users.update_profile(user.id, unit=unit,
                                                     onboarding_step=None) or user
-        else:
-            nudge_time = parse_time(text)
-            if nudge_time is None:
-                return OnboardingStep("type_time", user, problem="bad_time")
-            await self._learning.set_nudge(user.id, time=nudge_time)
-            user = await self._set_none(user)
-        return OnboardingStep("saved", user)
+            return OnboardingStep("saved", user, "unit", settings=settings)
+        nudge_time = parse_time(text)
+        if nudge_time is None:
+            return OnboardingStep("type_time", user, "time", "bad_time", settings)
+        await self._learning.set_nudge(user.id, time=nudge_time)
+        user = await self._set_none(user)
+        return OnboardingStep("saved", user, "time", settings=settings)
 
     async def _set(self, user: User, **fields: str) -> User:
         return await self._users.update_profile(user.id, **fields) or user
 
     async def _set_none(self, user: User) -> User:
         return await self._users.update_profile(user.id, onboarding_step=None) or user
-
-    async def _finish(self, user: User, nudge_time: str) -> OnboardingStep:
-        """Save the nudge time, mark onboarding done, join the invite's cohort (once)."""
-        await self._learning.set_nudge(user.id, time=nudge_time)
-        await self._users.mark_onboarded(user.id, self._clock.now())
-        fresh = await self._users.get(user.id) or user
-        joined = await self._cohorts.join_from_payload(fresh.start_payload, fresh.id)
-        if joined is not None:
-            logger.info("learner %s: cohort invite -> %s", fresh.id, joined.outcome)
-        return OnboardingStep("done", fresh, joined=joined)

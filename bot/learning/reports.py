@@ -101,7 +101,13 @@ class ReportsMixin:
     # ------------------------------------------------------------------ certificates
 
     async def _certify(self, user: User, course: Course) -> CertificateRecord | None:
-        """Issue the course certificate unless the learner has it; the new record or None."""
+        """Issue the course certificate unless the learner has it; the new record or None.
+
+        Nothing is issued before the learner confirmed the name to print (``display_name``):
+        the certificate then waits, and ``issue_pending_certificates`` issues it once they did.
+        """
+        if user.display_name is None:
+            return None
         lang = choose_language(user.language, user.telegram_language)
         rows = await self._records.lessons(user.id, course.key)
         keys = {x.key for x in course.lessons}
@@ -119,6 +125,22 @@ class ReportsMixin:
                 continue  # the random code was taken; draw another
             return stored if created else None
         raise RuntimeError("could not draw a free certificate code")
+
+    async def pending_certificates(self, user: User) -> list[Course]:
+        """Courses the learner completed whose certificate waits (for the name to print)."""
+        issued = {r.course_key for r in await self._certificates.of_user(user.id)}
+        return [item.course for item in await self.course_list(user)
+                if item.complete and item.course.key not in issued]
+
+    async def issue_pending_certificates(self, user: User) -> list[CertificateRecord]:
+        """Issue every waiting certificate (none while the name is not confirmed)."""
+        fresh = await self._users.get(user.id) or user
+        issued = []
+        for course in await self.pending_certificates(fresh):
+            record = await self._certify(fresh, course)
+            if record is not None:
+                issued.append(record)
+        return issued
 
     async def certificate(self, user: User, course_key: str) -> CertificateRecord | None:
         """The learner's certificate for a course, if issued."""

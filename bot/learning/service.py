@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.clock import Clock
 from bot.config import LearningSettings
 from bot.content.catalogue import CatalogueHolder
-from bot.content.models import Course, Lesson
+from bot.content.models import Course, Lesson, Question
 from bot.learning import progress as prog
 from bot.learning import quiz, review
 from bot.learning.reports import ReportsMixin
@@ -28,19 +28,19 @@ from bot.learning.views import (
     LessonFinished,
     LessonView,
     QuestionView,
+    Recall,
     ReviewIdle,
 )
 from bot.storage.certificates import CertificateRepository
 from bot.storage.db import Database
 from bot.storage.learning import LearnerPrefs, LearningRepository, LessonProgress
-from bot.storage.reviews import ReviewRepository
+from bot.storage.reviews import ReviewItem, ReviewLogEntry, ReviewRepository, Schedule
 from bot.storage.sessions import Session, SessionRepository
 from bot.storage.users import User, UserRepository
 
 logger = logging.getLogger(__name__)
 
 V = TypeVar("V")
-REVIEW_BATCH = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +112,17 @@ class LearningService(ReportsMixin):
         if days is not None and days not in ("daily", "weekdays"):
             raise ValueError(f"unknown nudge days {days!r}")
         await self._records.set_nudge(user_id, time=time, days=days)
+
+    def retention(self, user: User) -> float:
+        """The learner's FSRS desired retention (their /settings choice, else the default)."""
+        return user.desired_retention or self.settings.review_retention
+
+    async def set_retention(self, user: User, percent: int) -> User | None:
+        """Choose a desired retention in whole percent (85, 90 or 95); None if not offered."""
+        value = next((r for r in review.RETENTION_CHOICES if round(r * 100) == percent), None)
+        if value is None:
+            return None
+        return await self._users.update_profile(user.id, desired_retention=value)
 
     # ------------------------------------------------------------------ courses
 
@@ -330,46 +341,37 @@ class LearningService(ReportsMixin):
         now = self.clock.now()
         correct = quiz.is_correct(view.question, option)
         keys = (user.id, session.course_key, session.lesson_key, view.question.key)
-        zone = self.zone(user)
+        zone, retention = self.zone(user), self.retention(user)
         if view.kind == "review":
             item = await self._reviews.get(*keys)
-            state = review.Sm2State(item.repetitions, item.interval_days, item.ease,
-                                    item.lapses) if item else review.Sm2State()
-            state = review.sm2(state, review.grade_quality(correct))
+            memory = _memory(item) if item is not None else None  # None: a new card
+            done = review.review(memory, correct, now, zone, retention)
             async with self._db.transaction():
                 await self._sessions.mark_answered(session.id, position, correct=correct,
                                                    close=False, now=now)
                 await self._records.record_answer(*keys, chosen=option, correct=correct,
                                                   source="review", now=now)
-                await self._save_review(keys, state, now, zone, reviewed=True)
+                await self._reviews.save(*keys, _schedule(done))
+                await self._reviews.log(*keys, _log_entry("review", done, retention))
                 await self._records.add_review_activity(user.id, self.today(user))
             return AnswerOutcome(view, option, correct, scored=False, chat_id=chat_id,
                                  message_id=message_id)
-        first = review.after_lesson_answer(correct)
+        # The first answer is the card's first FSRS review (reading the lesson was the
+        # exposure); a retake is practice: the item and its log are left as they are.
+        first = review.review(None, correct, now, zone, retention)
         async with self._db.transaction():
             await self._sessions.mark_answered(session.id, position, correct=correct,
                                                close=view.is_last, now=now)
             record = await self._records.record_answer(*keys, chosen=option, correct=correct,
                                                        source="lesson", now=now)
-            # Only the first scored answer puts the question into the review queue.
-            await self._reviews.start(
-                *keys, repetitions=first.repetitions, interval_days=first.interval_days,
-                ease=first.ease, lapses=first.lapses,
-                due_at=review.due_at(now, first.interval_days, zone), now=now)
+            await self._reviews.log(*keys, _log_entry("lesson", first, retention))
+            await self._reviews.start(*keys, _schedule(first))
         finished = None
         if view.is_last:
             right = session.correct + int(correct)
             finished = await self._finish_lesson(user, view, right)
         return AnswerOutcome(view, option, correct, record.value.is_first, finished,
                              chat_id=chat_id, message_id=message_id)
-
-    async def _save_review(self, keys: tuple[int, str, str, str], state: review.Sm2State,
-                           now: datetime, zone: ZoneInfo, *, reviewed: bool) -> None:
-        await self._reviews.save(
-            *keys, repetitions=state.repetitions, interval_days=state.interval_days,
-            ease=state.ease, lapses=state.lapses,
-            due_at=review.due_at(now, state.interval_days, zone), now=now, reviewed=reviewed,
-        )
 
     async def _finish_lesson(self, user: User, view: QuestionView,
                              right: int) -> LessonFinished:
@@ -392,23 +394,75 @@ class LearningService(ReportsMixin):
 
     # ------------------------------------------------------------------ review
 
+    def _question_of(self, item: ReviewItem) -> tuple[Course, Lesson, Question] | None:
+        """The course, lesson and question of an item, if the question still exists."""
+        course = self.catalogue.course(item.course_key)
+        lesson = course.lesson(item.lesson_key) if course else None
+        question = lesson.question(item.question_key) if lesson else None
+        if course is None or lesson is None or question is None:
+            return None
+        return course, lesson, question
+
+    async def _askable(self, user: User, now: datetime) -> list[ReviewItem]:
+        """The items due at ``now``, oldest due first; those whose question left the pack
+        cannot be asked any more and are dropped."""
+        askable = []
+        for item in await self._reviews.due(user.id, now):
+            if self._question_of(item) is None:
+                await self._reviews.delete(user.id, item.course_key, item.lesson_key,
+                                           item.question_key)
+            else:
+                askable.append(item)
+        return askable
+
+    async def _room_today(self, user: User, now: datetime) -> int:
+        """How many more review answers today's limit allows (the learner's local day)."""
+        zone = self.zone(user)
+        midnight = review.local_midnight(now.astimezone(zone).date(), zone)
+        done = await self._reviews.reviews_since(user.id, midnight)
+        return max(0, self.settings.review_daily_limit - done)
+
     async def _next_due(self, user: User, now: datetime) -> QuestionView | ReviewIdle:
-        """The oldest due item that can still be asked (stale ones are dropped)."""
-        while True:
-            due, total = await self._reviews.due(user.id, now, limit=REVIEW_BATCH)
-            for item in due:
-                lesson = self.catalogue.lesson(item.course_key, item.lesson_key)
-                course = self.catalogue.course(item.course_key)
-                question = lesson.question(item.question_key) if lesson else None
-                if course is None or lesson is None or question is None:
-                    # The question left the pack: it cannot be asked any more.
-                    await self._reviews.delete(user.id, item.course_key, item.lesson_key,
-                                               item.question_key)
-                    total -= 1
-                    continue
-                return QuestionView("review", course, lesson, question, 0, total)
-            if len(due) < REVIEW_BATCH:
-                return ReviewIdle(await self._reviews.next_due_at(user.id, now))
+        """The most forgotten due item, while today's limit allows; else why there is none.
+
+        Items are ordered by the package's retrievability, lowest first, in Python: SQL cannot
+        compute it (a power of the days elapsed), and a learner has hundreds of items at most.
+        Equal retrievability keeps the storage order, oldest due first.
+        """
+        due = await self._askable(user, now)
+        room = await self._room_today(user, now) if due else 0
+        if not due or room == 0:
+            return await self._idle(user, now, waiting=len(due))
+        order = review.forgotten_first([_memory(item) for item in due], now)
+        found = self._question_of(due[order[0]])
+        assert found is not None
+        course, lesson, question = found
+        return QuestionView("review", course, lesson, question, 0, min(len(due), room),
+                            await self.recall(user, course.key, now))
+
+    async def _idle(self, user: User, now: datetime, *, waiting: int) -> ReviewIdle:
+        """Nothing to ask now: when the next item falls due, or that today's limit is spent
+        (``waiting`` items due, the rest from the next local midnight)."""
+        recall = await self.recall(user, self.current_course_key(user), now)
+        if waiting:
+            zone = self.zone(user)
+            tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+            return ReviewIdle(review.local_midnight(tomorrow, zone), recall=recall,
+                              limit=self.settings.review_daily_limit, waiting=waiting)
+        return ReviewIdle(await self._reviews.next_due_at(user.id, now), recall=recall)
+
+    async def recall(self, user: User, course_key: str | None,
+                     now: datetime | None = None) -> Recall | None:
+        """The learner's predicted recall of a course ("ingatan Anda ±86 %"): the mean of the
+        package's retrievability over their items of it; None without any."""
+        course = self.catalogue.course(course_key) if course_key else None
+        if course is None:
+            return None
+        items = [i for i in await self._reviews.of_course(user.id, course.key)
+                 if self._question_of(i) is not None]
+        value = review.mean_recall([_memory(i) for i in items], now or self.clock.now(),
+                                   self.retention(user))
+        return None if value is None else Recall(course, value, len(items))
 
     async def start_review(self, user: User,
                            present: Present[QuestionView]) -> QuestionView | ReviewIdle:
@@ -444,3 +498,28 @@ class LearningService(ReportsMixin):
     async def reviews_due(self, user: User) -> int:
         """How many review items are due now."""
         return await self._reviews.count_due(user.id, self.clock.now())
+
+
+def _memory(item: ReviewItem) -> review.Memory:
+    """The FSRS memory a stored item holds."""
+    return review.Memory(item.stability, item.difficulty, item.fsrs_state,
+                         item.last_reviewed_at or item.created_at, item.lapses)
+
+
+def _schedule(done: review.Reviewed) -> Schedule:
+    """What ``review_items`` stores after a rating."""
+    memory = done.memory
+    assert memory.stability is not None and memory.difficulty is not None
+    assert memory.last_review is not None
+    return Schedule(memory.stability, memory.difficulty, memory.state, memory.lapses,
+                    done.due_at, memory.last_review)
+
+
+def _log_entry(kind: str, done: review.Reviewed, retention: float) -> ReviewLogEntry:
+    """What ``review_logs`` keeps of a rating (for the FSRS optimizer later)."""
+    memory = done.memory
+    assert memory.stability is not None and memory.difficulty is not None
+    assert memory.last_review is not None
+    return ReviewLogEntry(kind, int(done.rating), memory.last_review, done.elapsed_days,
+                          done.retrievability, memory.stability, memory.difficulty,
+                          memory.state, done.due_at, retention)

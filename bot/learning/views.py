@@ -31,6 +31,15 @@ class LessonView:
 
 
 @dataclass(frozen=True, slots=True)
+class Recall:
+    """The learner's predicted recall of a course: the mean FSRS retrievability of its items."""
+
+    course: Course
+    value: float  # 0..1
+    items: int
+
+
+@dataclass(frozen=True, slots=True)
 class QuestionView:
     """A question message in a lesson quiz or a review."""
 
@@ -39,7 +48,8 @@ class QuestionView:
     lesson: Lesson
     question: Question
     position: int
-    total: int
+    total: int  # reviews: how many are left for today (the daily limit counted)
+    recall: Recall | None = None  # reviews: the predicted recall of the question's course
 
     @property
     def is_last(self) -> bool:
@@ -81,6 +91,9 @@ class ReviewIdle:
 
     next_due: datetime | None
     reviewed_now: int = 0
+    recall: Recall | None = None  # of the current course, when it has review items
+    limit: int | None = None  # set when the daily limit stops the reviews for today
+    waiting: int = 0  # with ``limit``: the due items left for the coming days
 
 
 @dataclass(frozen=True, slots=True)

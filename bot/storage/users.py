@@ -37,6 +37,8 @@ class User:
     current_course: str | None = None
     nudge_time: str | None = None
     nudge_days: str = "daily"
+    desired_retention: float | None = None  # FSRS; None = settings.learning.review_retention
+    asked: frozenset[str] = frozenset()  # the late onboarding questions already asked
 
     @property
     def full_name(self) -> str:
@@ -75,6 +77,9 @@ class User:
             current_course=row["current_course"],
             nudge_time=row["nudge_time"],
             nudge_days=row["nudge_days"] or "daily",
+            desired_retention=(None if row["desired_retention"] is None
+                               else float(row["desired_retention"])),
+            asked=frozenset(filter(None, (row["asked"] or "").split(","))),
         )
 
 
@@ -105,7 +110,8 @@ class Chat:
 # Profile columns a service may change; anything else is refused, so no caller can smuggle a
 # column name into the SQL below.
 _PROFILE_COLUMNS = frozenset(
-    {"language", "display_name", "unit", "timezone", "start_payload", "onboarding_step"}
+    {"language", "display_name", "unit", "timezone", "start_payload", "onboarding_step",
+     "desired_retention"}
 )
 
 
@@ -150,6 +156,17 @@ class UserRepository:
         assert rows
         return User.from_row(rows[0])
 
+    async def refresh(self, *, user_id: int, first_name: str, last_name: str | None,
+                      username: str | None, telegram_language: str | None,
+                      now: datetime) -> User | None:
+        """As ``touch`` for a user already known; None (nothing written) for anyone else."""
+        rows = await self._db.returning(
+            "UPDATE users SET first_name = ?, last_name = ?, username = ?,"
+            " telegram_language = ?, last_seen_at = ?, is_active = 1 WHERE id = ? RETURNING *",
+            (first_name, last_name, username, telegram_language, to_epoch(now), user_id),
+        )
+        return User.from_row(rows[0]) if rows else None
+
     async def get(self, user_id: int) -> User | None:
         """The user with this Telegram id, if known."""
         row = await self._db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
@@ -176,6 +193,18 @@ class UserRepository:
             " WHERE id = ?",
             (to_epoch(now), user_id),
         )
+
+    async def mark_asked(self, user_id: int, question: str) -> bool:
+        """Record that a late onboarding question was asked; False if it already was.
+
+        One statement, so two workers (or two presses) racing to ask it ask it once.
+        """
+        rows = await self._db.returning(
+            "UPDATE users SET asked = CASE WHEN asked = '' THEN ? ELSE asked || ',' || ? END"
+            " WHERE id = ? AND ',' || asked || ',' NOT LIKE ? RETURNING id",
+            (question, question, user_id, f"%,{question},%"),
+        )
+        return bool(rows)
 
     async def set_active(self, user_id: int, active: bool) -> None:
         """Mark a user reachable (or not, after they blocked the bot)."""

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.content.models import Lesson
+from bot.i18n import t
 from tests.e2e.harness import Message, Sinau, button_data
 
 ZONE = ZoneInfo("Asia/Jakarta")
@@ -41,16 +42,34 @@ async def morning(sinau: Sinau, days: int = 1) -> datetime:
     return target
 
 
-async def onboard(sinau: Sinau, user: Any, lang: str) -> Message:
-    """Onboard ``user`` by buttons only (language, Telegram name, first unit, 07:30)."""
+async def welcome(sinau: Sinau, user: Any, lang: str) -> Message:
+    """/start as a newcomer: the one welcome message, switched to ``lang`` if needed."""
     sent = await sinau.send(user, "/start")
-    assert len(sent) == 2, [text(m) for m in sent]
-    question = sent[1]
-    await sinau.press(user, question, data=f"ob:language:{lang}")
-    await sinau.press(user, question, data="ob:name:keep")
-    await sinau.press(user, question, data="ob:unit:0")
-    after = await sinau.press(user, question, data="ob:time:0730")
-    return with_data(after, "learn:go")
+    assert len(sent) == 1, [text(m) for m in sent]
+    message = sent[0]
+    if str(t(lang, "onboarding.begin")) not in str(message["reply_markup"]):
+        await sinau.press(user, message, data=f"ob:lang:{lang}")
+        message = sinau.message(user, message["message_id"])
+    return message
+
+
+async def onboard(sinau: Sinau, user: Any, lang: str) -> Message:
+    """Onboard ``user`` by buttons: /start, the language, "start learning" (which opens the
+    first card), then the late questions answered at once: the Telegram name, the first unit,
+    07:30. The first lesson card is returned."""
+    message = await welcome(sinau, user, lang)
+    after = await sinau.press(user, message, data="ob:go")
+    card = with_data(after, "ls:")
+    for answer in ("ob:name:keep", "ob:unit:0", "ob:time:0730"):
+        await late_answer(sinau, user, message, answer)
+    return card
+
+
+async def late_answer(sinau: Sinau, user: Any, message: Message, data: str) -> None:
+    """Answer a late onboarding question at once, as if its button were pressed on
+    ``message``: the question itself is not on screen yet (it is asked when it matters)."""
+    await sinau.emu.forge_callback(user, sinau.emu.chat(user), message["message_id"], data)
+    await sinau.settle()
 
 
 async def next_lesson(sinau: Sinau, user: Any) -> Lesson:

@@ -30,8 +30,10 @@ from tests.e2e.learner import (
 # catalogue or a wrong number fails the test.
 EXPECTED = {
     "id": {
+        "begin": "▶️ Mulai belajar",
         "pick": ["✓ 🇮🇩 Bahasa Indonesia", "🇬🇧 English"],
-        "other_unit": "Lainnya…",
+        "default_time": "07:30 (bawaan)",
+        "ask_time": "Besok jam berapa saya ingatkan?",
         "next": "Lanjut ▶",
         "after_lesson_1": ["1/4 pelajaran", "Akurasi kuis: 2/3, 67%",
                            "Runtunan: 1 hari (terpanjang 1 hari)", "/20 JP", "0,2</b>"],
@@ -44,8 +46,10 @@ EXPECTED = {
         "jp_pdf": "0,9 JP",
     },
     "en": {
+        "begin": "▶️ Start learning",
         "pick": ["🇮🇩 Bahasa Indonesia", "✓ 🇬🇧 English"],
-        "other_unit": "Other…",
+        "default_time": "07:30 (the default)",
+        "ask_time": "What time shall I remind you tomorrow?",
         "next": "Next ▶",
         "after_lesson_1": ["1/4 lessons", "Quiz accuracy: 2/3, 67%",
                            "Day streak: 1 (longest 1)", "/20 JP", "0.2</b>"],
@@ -81,36 +85,34 @@ async def test_new_learner_onboards_learns_reviews_and_earns_a_certificate(
     await morning(sinau)
     user = sinau.user("Sari", last_name="Rahayu", language_code=lang)
 
-    # Onboarding: welcome with the privacy notice, then buttons only.
-    welcome, question = await sinau.send(user, "/start")
+    # Onboarding: ONE welcome message (privacy notice; language preselected from Telegram).
+    sent = await sinau.send(user, "/start")
+    assert len(sent) == 1
+    welcome = sent[0]
     assert "Sari Rahayu" in text(welcome) and "/privacy" in text(welcome)
-    assert buttons(question) == expect["pick"]
-    await sinau.press(user, question, data=f"ob:language:{lang}")
-    question = sinau.message(user, question["message_id"])
-    assert "Sari Rahayu" in text(question) and button_data(question) == [
-        "ob:name:keep", "ob:name:edit"]
-    await sinau.press(user, question, data="ob:name:keep")
-    question = sinau.message(user, question["message_id"])
-    assert buttons(question)[0] == "Kecamatan Gajahmungkur"
-    assert buttons(question)[-1] == expect["other_unit"]
-    await sinau.press(user, question, data="ob:unit:0")
-    question = sinau.message(user, question["message_id"])
-    assert "✓ 07:30" in buttons(question)
-    after = await sinau.press(user, question, data="ob:time:0730")
-    dashboard = with_data(after, "learn:go")
+    assert buttons(welcome) == [expect["begin"], *expect["pick"]]
+    # One tap ("start learning") and the first lesson card is there: no unit, no time asked.
+    taps = len(sinau.emu.callback_answers)
+    after = await sinau.press(user, welcome, data="ob:go")
+    assert len(sinau.emu.callback_answers) - taps == 1
     course = sinau.services.catalogue.courses[0]
-    assert course.lessons[0].title.get(lang) in text(dashboard)
-    assert button_data(dashboard) == ["learn:go", "crs:list", "rv:go", "pg:show"]
-    # /start again: the dashboard, not the questionnaire.
-    again = await sinau.send(user, "/start")
-    assert len(again) == 1 and button_data(again[0])[0] == "learn:go"
-
-    # Lesson 1 from the dashboard button: page with "Next", read the discussion prompt.
     lesson = course.lessons[0]
-    sent = await sinau.press(user, dashboard, data="learn:go")
-    card = with_data(sent, "ls:n:")
+    card = with_data(after, "ls:n:")
     assert text(card).startswith(f"{lesson.title.get(lang)} · 1/{len(lesson.cards)}")
     assert buttons(card) == [expect["next"]]
+    # The welcome now says, in one line, the default reminder time, with a button to change it.
+    welcome = sinau.message(user, welcome["message_id"])
+    assert expect["default_time"] in text(welcome)
+    assert button_data(welcome) == ["ob:time:menu"]
+    stored = await sinau.services.users.get(user.id)
+    assert stored is not None and stored.onboarded and stored.nudge_time is None
+    assert stored.unit is None and stored.language == lang
+    # /start again: the dashboard, not the welcome.
+    again = await sinau.send(user, "/start")
+    assert len(again) == 1 and button_data(again[0]) == ["learn:go", "crs:list", "rv:go",
+                                                         "pg:show"]
+
+    # Lesson 1: page with "Next", read the discussion prompt.
     await sinau.press(user, card, data=data_of(card, "ls:n:"))
     card = sinau.message(user, card["message_id"])
     assert f"· {len(lesson.cards)}/{len(lesson.cards)}" in text(card)
@@ -120,6 +122,13 @@ async def test_new_learner_onboards_learns_reviews_and_earns_a_certificate(
     # Quiz: right, wrong, right.
     finished = await take_quiz(sinau, user, lesson, card, [True, False, True])
     assert "2/3" in text(finished[0]) and "+10" in text(finished[0])
+    # After the first lesson, once: "what time tomorrow?" (the default kept is one tap).
+    asked = with_data(finished, "ob:time:")
+    assert text(asked) == expect["ask_time"]
+    assert "ob:time:skip" in button_data(asked) and "ob:time:custom" in button_data(asked)
+    await sinau.press(user, asked, data="ob:time:0730")
+    assert "07:30" in text(sinau.message(user, asked["message_id"]))
+    assert (await sinau.services.learning.prefs(user.id)).nudge_time == "07:30"
     report = (await sinau.send(user, "/progress"))[0]
     for fragment in expect["after_lesson_1"]:
         assert fragment in html_of(sinau, report), (fragment, text(report))
@@ -136,14 +145,24 @@ async def test_new_learner_onboards_learns_reviews_and_earns_a_certificate(
     await sinau.press(user, review, data=data_of(review, "rv:n"))
     review = sinau.message(user, review["message_id"])
     day3 = (day2 + timedelta(days=1)).astimezone(ZONE).date()
-    assert text(review) == expect["review_done"].format(date=format_long_date(day3, lang))
+    done, recall = text(review).split("\n")
+    assert done == expect["review_done"].format(date=format_long_date(day3, lang))
+    assert recall.startswith("🧠") and "±" in recall  # the course's predicted recall (FSRS)
 
     # The rest of the course, all right: the last lesson brings the certificate.
     for _ in range(len(course.lessons) - 2):
         await do_lesson(sinau, user)
+    # The unit goes on the certificate: set once in /settings (no cohort asked for it).
+    menu = (await sinau.send(user, "/settings"))[0]
+    await sinau.press(user, menu, data="st:unit")
+    await sinau.press(user, menu, data="st:unit:0")
     last = await do_lesson(sinau, user)
+    assert "🎉" in text(last[0]) and not any("document" in m for m in last)
+    # Before the first certificate: the name to print on it, asked by one prompt.
+    name_prompt = with_data(last, "ob:name:")
+    assert "Sari Rahayu" in text(name_prompt)
+    last = await sinau.press(user, name_prompt, data="ob:name:keep")
     document = next(m for m in last if "document" in m)
-    assert "🎉" in text(last[0])
     pdf = PdfReader(io.BytesIO(sinau.emu.file_bytes(document["document"]["file_id"])))
     page = pdf.pages[0].extract_text()
     record = await sinau.services.learning.certificate(
@@ -182,11 +201,10 @@ async def test_every_answered_callback_and_help(sinau: Sinau) -> None:
 
 async def test_language_is_detected_from_typed_text(sinau: Sinau) -> None:
     user = sinau.user("Alex", language_code=None)
-    _, question = await sinau.send(user, "/start")
-    assert buttons(question)[0].startswith("✓ ")  # Indonesian when nothing is known
+    (welcome,) = await sinau.send(user, "/start")
+    assert buttons(welcome)[1].startswith("✓ ")  # Indonesian when nothing is known
     sent = await sinau.send(user, "Hello, I would like to learn about public service please")
-    assert buttons(sent[0]) == ["🇮🇩 Bahasa Indonesia", "✓ 🇬🇧 English"]
-    assert text(sent[0]) == "Choose your language:"
+    assert buttons(sent[0]) == ["▶️ Start learning", "🇮🇩 Bahasa Indonesia", "✓ 🇬🇧 English"]
 
 
 async def test_courses_and_settings_by_buttons(sinau: Sinau) -> None:
@@ -197,7 +215,7 @@ async def test_courses_and_settings_by_buttons(sinau: Sinau) -> None:
     await sinau.press(user, listing, data=f"crs:pick:{second.key}")
     detail = sinau.message(user, listing["message_id"])
     assert second.title.get("id") in text(detail) and "learn:go" in button_data(detail)
-    await sinau.press(user, detail, data="crs:back")
+    await sinau.press(user, detail, data="crs:back:0")  # back to the page the course is on
     assert "▶" in text(sinau.message(user, listing["message_id"]))
     lesson, _ = await read_lesson(sinau, user)
     assert lesson.key == second.lessons[0].key
@@ -228,7 +246,8 @@ async def test_courses_and_settings_by_buttons(sinau: Sinau) -> None:
 async def test_free_text_gets_a_pointer_to_the_buttons_not_silence(sinau: Sinau) -> None:
     stranger = sinau.user("Tamu", language_code="en")
     reply = await sinau.send(stranger, "hello?")
-    assert [text(m) for m in reply] == [str(t("en", "onboarding.start_first"))]
+    # A newcomer who types gets the welcome: one tap from learning.
+    assert len(reply) == 1 and button_data(reply[0])[0] == "ob:go"
     learner = sinau.user("Sari", language_code="id")
     await onboard(sinau, learner, "id")
     for typed in ("halo", "apa kabar? 🙂"):

@@ -17,7 +17,8 @@ async def test_settings_by_buttons_and_typed_answers(sinau: Sinau,
     [overview] = await sinau.send(user, "/settings")
     assert text(overview).startswith(say("settings.menu", language="", name="", unit="",
                                          time="", days="").splitlines()[0])
-    assert set(button_data(overview)) == {"st:lang", "st:name", "st:unit", "st:time", "nz:menu"}
+    assert set(button_data(overview)) == {"st:lang", "st:name", "st:unit", "st:time", "st:ret",
+                                          "nz:menu"}
 
     # Language: English, and the overview answers in English from then on.
     languages = await press(sinau, user, overview, "st:lang")
@@ -45,12 +46,22 @@ async def test_settings_by_buttons_and_typed_answers(sinau: Sinau,
     [overview] = await sinau.send(user, "06.45")
     times = await press(sinau, user, overview, "st:time")
     overview = await press(sinau, user, times, "st:days:weekdays")
-    assert text(overview).endswith(f"06:45, {say('settings.weekdays', 'en')}")
+    assert f"06:45, {say('settings.weekdays', 'en')}" in text(overview)
     prefs = await sinau.services.learning.prefs(user.id)
     assert (prefs.nudge_time, prefs.nudge_days) == ("06:45", "weekdays")
     stored = await sinau.services.users.get(user.id)
     assert stored is not None and stored.unit == "Kelurahan Lempongsari"
     assert stored.onboarding_step is None
+
+    # The review recall target: the three choices and the trade-off; 95 % is saved and shown.
+    assert say("settings.retention_line", "en", percent=90) in text(overview)
+    choices = await press(sinau, user, overview, "st:ret")
+    assert text(choices) == say("settings.ask_retention", "en")
+    assert button_data(choices) == ["st:ret:85", "st:ret:90", "st:ret:95", "st:menu"]
+    overview = await press(sinau, user, choices, "st:ret:95")
+    assert say("settings.retention_line", "en", percent=95) in text(overview)
+    stored = await sinau.services.users.get(user.id)
+    assert stored is not None and stored.desired_retention == 0.95
 
     # A forged choice outside the list changes nothing.
     answers = len(emulator.callback_answers)

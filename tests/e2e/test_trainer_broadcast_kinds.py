@@ -30,9 +30,7 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + struct.pack(">II", 640, 480)
 
 async def onboard_english(sinau: Sinau, user: Any, payload: str) -> None:
     """A learner opens the invite link and onboards in English by buttons."""
-    question = with_data(await sinau.send(user, f"/start {payload}"), "ob:language:")
-    for data in ("ob:language:en", "ob:name:keep", "ob:unit:0", "ob:time:0730"):
-        await sinau.press(user, question, data=data)
+    await onboard_by_link(sinau, user, payload, lang="en")
 
 
 async def test_lesson_broadcast_to_cohort_and_its_group(
@@ -52,8 +50,11 @@ async def test_lesson_broadcast_to_cohort_and_its_group(
     # Pick the lesson by buttons: the question becomes the course list, then the lessons.
     bid, asked = await start_draft(sinau, trainer)
     courses = await press(sinau, trainer, asked, f"bc:lc:{bid}")
-    assert text(courses) == say("broadcast.pick_course")
-    assert buttons(courses)[:-1] == [c.title.get("id") for c in catalogue]
+    # Nine courses: eight a page, then the page row and "cancel" (bot.handlers.paging).
+    assert text(courses) == say("broadcast.pick_course") + "\n\n" + say("paging.page", page=1,
+                                                                          pages=2)
+    assert buttons(courses)[:8] == [c.title.get("id") for c in catalogue.courses[:8]]
+    assert f"bc:pc:{bid}:1" in button_data(courses)
     lessons = await press(sinau, trainer, courses, f"bc:lc:{bid}:{course.key}")
     assert text(lessons) == say("broadcast.pick_lesson", course=course.title.get("id"))
     assert buttons(lessons)[:-1] == [x.title.get("id") for x in course.lessons]

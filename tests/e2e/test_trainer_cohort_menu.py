@@ -66,7 +66,9 @@ async def test_create_rename_and_deadlines_by_buttons(
     course = catalogue.courses[0]
     title = course.title.get("id")
     courses = await press(sinau, trainer, card, f"ch:c:{cohort.id}")
-    assert text(courses) == say("cohort.courses_title", name=renamed.name)
+    # Nine courses: eight a page (bot.handlers.paging), the page said under the title.
+    assert text(courses) == say("cohort.courses_title", name=renamed.name) + "\n\n" + say(
+        "paging.page", page=1, pages=2)
     assert f"▫️ {title}" in buttons(courses)
     courses = await press(sinau, trainer, courses, f"ch:t:{cohort.id}:{course.key}")
     assert f"✅ {title}" in buttons(courses)

@@ -6,8 +6,8 @@ import asyncio
 import re
 from typing import Any
 
-from tests.e2e.harness import Message, Sinau
-from tests.e2e.learner import text, with_data
+from tests.e2e.harness import Message, Sinau, button_data
+from tests.e2e.learner import late_answer, text, with_data
 from tests.e2e.trainer_screens import say
 
 LINK = re.compile(r"https://t\.me/(\w+)\?start=(c_[A-Za-z0-9]{10})")
@@ -38,25 +38,31 @@ async def create_cohort(sinau: Sinau, trainer: Any, name: str) -> tuple[int, str
     return found[0].id, match[2]
 
 
-async def onboard_by_link(sinau: Sinau, user: Any, payload: str) -> Message:
-    """A new learner opens the invite link and onboards by buttons (Indonesian, 07:30)."""
+async def onboard_by_link(sinau: Sinau, user: Any, payload: str, lang: str = "id") -> Message:
+    """A new learner opens the invite link and onboards by buttons: "start learning", then
+    the work unit the cohort asks for (the first one), the Telegram name, 07:30. The first
+    lesson card is returned."""
     sent = await sinau.send(user, f"/start {payload}")
-    question = with_data(sent, "ob:language:")
-    await sinau.press(user, question, data="ob:language:id")
-    await sinau.press(user, question, data="ob:name:keep")
-    await sinau.press(user, question, data="ob:unit:0")
-    after = await sinau.press(user, question, data="ob:time:0730")
-    # The end of onboarding says what the cohort link did (nothing for other payloads).
+    welcome = with_data(sent, "ob:go")
+    if lang != "id":
+        await sinau.press(user, welcome, data=f"ob:lang:{lang}")
+    after = await sinau.press(user, welcome, data="ob:go")
+    card = with_data(after, "ls:")
+    # The welcome, once started, says what the cohort link did (nothing for other payloads).
     cohorts = sinau.services.training.cohorts
     open_ones, closed = await cohorts.all(), await cohorts.all(archived=True)
-    done = text(sinau.message(user, question["message_id"]))
+    done = text(sinau.message(user, welcome["message_id"]))
     for found, outcome in ((open_ones, "joined"), (closed, "archived")):
         for cohort in found:
             if cohort.invite_code == payload:
-                assert done.endswith(say(f"cohort.join_{outcome}", name=cohort.name)), done
-    if all(c.invite_code != payload for c in open_ones + closed):
-        assert done.endswith("/settings."), done
-    return with_data(after, "learn:go")
+                assert done.endswith(say(f"cohort.join_{outcome}", name=cohort.name,
+                                         lang=lang)), done
+    joined = any(c.invite_code == payload for c in open_ones)
+    unit_asked = [m for m in after if "ob:unit:skip" in button_data(m)]
+    assert len(unit_asked) == int(joined), [text(m) for m in after]
+    for answer in ("ob:unit:0", "ob:name:keep", "ob:time:0730"):
+        await late_answer(sinau, user, welcome, answer)
+    return card
 
 
 async def learners_join(sinau: Sinau, payload: str, count: int, *, prefix: str = "Peserta",

@@ -31,14 +31,14 @@ ROLES = ("stranger", "learner", "trainer", "admin", "group_member", "group_admin
 COMMANDS: dict[str, tuple[str, str]] = {
     "start": ("", "AAAAAA"),
     "help": ("", "AAAAAA"),
-    "learn": ("", "RAAARR"),
-    "courses": ("", "RAAARR"),
-    "review": ("", "RAAARR"),
-    "progress": ("", "RAAARR"),
-    "settings": ("", "RAAARR"),
-    "pause": ("", "RAAARR"),
-    "stop_nudges": ("", "RAAARR"),
-    "resume": ("", "RAAARR"),
+    "learn": ("", "AAAARR"),
+    "courses": ("", "AAAARR"),
+    "review": ("", "AAAARR"),
+    "progress": ("", "AAAARR"),
+    "settings": ("", "AAAARR"),
+    "pause": ("", "AAAARR"),
+    "stop_nudges": ("", "AAAARR"),
+    "resume": ("", "AAAARR"),
     "privacy": ("", "AAAAAA"),
     "mydata": ("", "AAAARR"),
     "deleteme": ("", "AAAARR"),
@@ -64,19 +64,21 @@ COMMANDS: dict[str, tuple[str, str]] = {
 #: Self-service buttons (a course choice, settings, pausing reminders, showing progress) act on
 #: the presser's own account, so any onboarded person may press them; buttons bound to someone's
 #: session, draft or group (a lesson page, a quiz answer, a broadcast, group settings) only work
-#: for that someone.
+#: for that someone. A stranger (seen, never started) pressing a self-service button in their
+#: own private chat starts, as a command there does (learn first, ask later); a press on a
+#: message in someone else's chat, or in a group, never starts anyone.
 #: Sources: "learner:/cmd" = a button on the learner's reply to /cmd, likewise for "trainer"
 #: and "group_admin"; "forged:data" = data nobody was shown.
 CALLBACKS: dict[str, tuple[str, str]] = {
     "^ob:": ("forged:ob:language:id", "RRRRRR"),  # only someone still onboarding may press
-    "^learn:go$": ("learner:/start", "RAAARR"),
-    "^crs:": ("learner:/courses", "RAAARR"),
+    "^learn:go$": ("learner:/start", "AAAARR"),
+    "^crs:": ("learner:/courses", "AAAARR"),
     "^ls:": ("learner:/learn", "RARRRR"),
     "^qz:": ("learner:quiz", "RARRRR"),
-    "^rv:": ("forged:rv:a:1:0", "RRRRRR"),  # no review is due in this world
-    "^pg:": ("forged:pg:show", "RAAARR"),
-    "^st:": ("learner:/settings", "RAAARR"),
-    "^nz:": ("learner:/settings nz:", "RAAARR"),
+    "^rv:": ("forged:rv:a:1:0", "ARRRRR"),  # no review is due in this world
+    "^pg:": ("forged:pg:show", "AAAARR"),
+    "^st:": ("learner:/settings", "AAAARR"),
+    "^nz:": ("learner:/settings nz:", "AAAARR"),
     # "Cancel" carries no owner: anyone known (a stranger too: /deleteme is theirs as well)
     # gets "nothing was deleted" in their own chat, and nothing is.
     "^pv:": ("learner:/deleteme pv:keep", "AAAARR"),
@@ -94,7 +96,7 @@ MESSAGE_BOUND = ("ls", "qz", "rv")
 # The strict emulator, flood limits off (test_flooding covers them).
 pytestmark = pytest.mark.emulator(flood_limits=False)
 
-REFUSAL_KEYS = ("auth.refused", "common.expired_button", "onboarding.start_first",
+REFUSAL_KEYS = ("auth.refused", "common.expired_button", "onboarding.private_first",
                 "discussion.only_in_group", "discussion.managers_only",
                 "common.unknown_command", "privacy.private_only")
 

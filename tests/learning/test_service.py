@@ -140,7 +140,8 @@ async def test_wrong_answer_is_due_next_local_day_right_one_later(db: Database) 
     assert outcome is not None and outcome.correct and not outcome.scored
     assert await svc.answer(user, user.id, shown, 0, 1) is None
     after = await svc.next_review(user, user.id, shown, screen.same)
-    # q2 was right now: next in 1 day (4 March 00:00 WIB); q1 due 8 March (6 days after 2nd).
+    # FSRS: q2 right at 00:00, the same day as its first answer (a short-term review): next in
+    # 1 day (4 March 00:00 WIB), as q1 (Good from new: 2 days after 2 March).
     assert isinstance(after, ReviewIdle)
     assert after.next_due == datetime(2026, 3, 3, 17, 0, tzinfo=UTC)
     assert await svc.next_review(user, user.id, shown, screen.same) is None  # replay
@@ -151,7 +152,7 @@ async def test_wrong_answer_is_due_next_local_day_right_one_later(db: Database) 
     clock.set(datetime(2026, 3, 7, 17, 0, tzinfo=UTC))  # 8 March 00:00 WIB
     due = await svc.start_review(user, screen.show)
     assert isinstance(due, QuestionView) and due.total == 2
-    assert due.question.key == "q2"  # oldest due first (4 March before 8 March)
+    assert due.question.key == "q2"  # most forgotten first (lower stability than q1)
 
 
 async def test_streaks_follow_the_learners_zone(db: Database) -> None:
@@ -231,23 +232,34 @@ async def test_onboarding_finishes_once_and_joins_the_invite_cohort_once(db: Dat
     clock = FixedClock(START)
     services = composed(db, clock)
     cohort = await services.training.cohorts.create("Angkatan 1", by=1)
-    user = await learner(db, START)
+    users = services.users
+    user = await users.seen(user_id=101, first_name="Sari", last_name=None, username=None,
+                            language_code="en")
     onboarding = services.onboarding
     started = await onboarding.start(user, cohort.invite_code)
-    assert started.onboarding and started.joined is None  # joined when onboarding ends
-    user = started.user
-    for step, value in (("language", "id"), ("name", "keep"), ("unit", "0")):
-        chosen = await onboarding.choose(user, step, value)
-        assert chosen is not None
-        user = chosen.user
-    done = await onboarding.choose(user, "time", "0630")
-    assert done is not None and done.ask == "done" and done.user.onboarded
-    assert done.joined is not None and done.joined.outcome == "joined"
-    # Onboarding is over: its buttons do nothing any more, and nothing is joined twice.
-    assert await onboarding.choose(done.user, "time", "0730") is None
-    again = await onboarding.start(done.user, cohort.invite_code)
-    assert not again.onboarding and again.joined is not None
-    assert again.joined.outcome == "already"
+    assert started.onboarding and started.joined is None  # joined when the learner starts
+    assert not started.user.onboarded and started.user.language is None
+    accepted = await onboarding.accept(started.user, "en")
+    assert accepted.user.onboarded and accepted.user.language == "en"
+    assert accepted.joined is not None and accepted.joined.outcome == "joined"
+    assert accepted.ask_unit  # the cohort reports by unit, and none is known
+    # Starting again (a second tap, another worker) joins nothing twice, asks nothing twice.
+    again = await onboarding.accept(accepted.user, "id")
+    assert again.joined is None and not again.ask_unit and again.user.language == "en"
+    restart = await onboarding.start(again.user, cohort.invite_code)
+    assert not restart.onboarding and restart.joined is not None
+    assert restart.joined.outcome == "already"
+    # Each late question is claimed once; an answered one is never asked.
+    user = restart.user
+    assert await onboarding.claim(user, "time")
+    user = await users.get(user.id)
+    assert user is not None and not await onboarding.claim(user, "time")
+    saved = await onboarding.answer(user, "time", "0630")
+    assert saved is not None and saved.ask == "saved" and saved.user.nudge_time == "06:30"
+    assert await onboarding.answer(user, "time", "0631") is None  # not a preset
+    named = await onboarding.answer(user, "name", "keep")
+    assert named is not None and named.user.display_name == user.name
+    assert not await onboarding.claim(named.user, "name")
     prefs = await LearningRepository(db).prefs(101)
     assert prefs.nudge_time == "06:30" and prefs.nudge_days == "daily"
 

@@ -47,7 +47,8 @@ async def test_start_shows_the_bot_reply_with_numbered_buttons(
 ) -> None:
     out = await _type(console, capsys, "/start")
     assert out.startswith("[Sari] /start\nSinau ▸ Halo, *Sari*!")
-    assert "[1] ✓ 🇮🇩 Bahasa Indonesia  [2] 🇬🇧 English" in out
+    assert "[1] ▶️ Mulai belajar" in out
+    assert "[2] ✓ 🇮🇩 Bahasa Indonesia  [3] 🇬🇧 English" in out
     assert console.failures == 0
 
 

@@ -67,11 +67,12 @@ def test_demo_script_onboards_learns_quizzes_gets_a_nudge_and_shows_progress(
     assert result.returncode == 0, out + result.stderr
     assert "Traceback" not in result.stderr
     assert "⚠" not in out
-    # Onboarding prompts, answered by numbers and labels.
-    assert "Pilih bahasa:" in out
-    assert "[1] ✓ 🇮🇩 Bahasa Indonesia  [2] 🇬🇧 English" in out
-    assert "Di unit kerja mana Anda bertugas?" in out
-    assert "Pengingat harian pukul *07:30*" in out
+    # The welcome: one tap to the first lesson; the reminder time asked after it.
+    assert "[1] ▶️ Mulai belajar" in out
+    assert "[2] ✓ 🇮🇩 Bahasa Indonesia  [3] 🇬🇧 English" in out
+    assert "Pengingat harian pukul *07:30* (bawaan)" in out
+    assert "Besok jam berapa saya ingatkan?" in out
+    assert "Di unit kerja mana Anda bertugas?" not in out
     # The first lesson of the shipped BerAKHLAK pack, its card paged with "Lanjut ▶".
     lesson = load_catalogue().course("berakhlak").lessons[0]  # type: ignore[union-attr]
     assert f"Sinau ▸ *{lesson.title.get('id')}* · 1/2" in out
@@ -109,12 +110,12 @@ def test_run_without_a_token_starts_the_sandbox_and_ends_at_end_of_input(
 
 
 def test_lines_from_stdin_are_typed_in_order(tmp_path: Path) -> None:
-    result = _sinau(tmp_path, "sandbox", stdin="/start\n2\n")
+    result = _sinau(tmp_path, "sandbox", stdin="/start\n3\n")
     assert result.returncode == 0
     out = result.stdout
     assert "[Sari] /start" in out
-    # [2] is English: the bot switches language.
-    assert "[1] ✓ Use this name" in _after(out, "2")
+    # [3] is English: the bot switches the welcome's language.
+    assert "[1] ▶️ Start learning" in _after(out, "3")
 
 
 def test_quit_ends_the_sandbox_while_input_is_still_open(tmp_path: Path) -> None:
@@ -133,7 +134,7 @@ def test_quit_ends_the_sandbox_while_input_is_still_open(tmp_path: Path) -> None
     finally:
         process.kill()
     assert process.returncode == 0, err
-    assert "Pilih bahasa:" in out
+    assert "Mulai belajar" in out
     assert "[Sari] /help" not in out
     assert "Traceback" not in err
     _no_leftovers(tmp_path)
@@ -181,14 +182,13 @@ def preview_pack(tmp_path: Path) -> Path:
 
 def test_content_pack_is_previewed_and_db_is_kept(tmp_path: Path, preview_pack: Path) -> None:
     db = tmp_path / "keep" / "sandbox.db"
-    onboard = "/start\n1\n1\n1\n:press 07:30\n"
     first = _sinau(tmp_path, "sandbox", "--content", str(preview_pack), "--db", str(db),
-                   stdin=onboard + ":press Kursus\n")
+                   stdin="/start\n:press Mulai belajar\n/courses\n")
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "Kursus Pratinjau Sandbox" in _after(first.stdout, ":press Kursus")
+    assert "Kursus Pratinjau Sandbox" in _after(first.stdout, "/courses")
     assert db.is_file()
     # The same database again: Sari is onboarded already, /start shows her dashboard.
     again = _sinau(tmp_path, "sandbox", "--db", str(db), stdin="/start\n")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "Pilih bahasa:" not in again.stdout
+    assert "Mulai belajar" not in again.stdout
     assert "Halo, *Sari* 👋" in again.stdout

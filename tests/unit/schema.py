@@ -66,8 +66,10 @@ SCHEMA: dict[str, list[str]] = {
     ],
     "privacy_course_totals": ["course_key", "certificates"],
     "privacy_erasures": ["month", "reason", "people"],
+    "privacy_key": ["id", "secret"],
     "privacy_lesson_totals": ["course_key", "lesson_key", "completions", "minutes"],
     "privacy_question_totals": ["course_key", "lesson_key", "question_key", "answers", "correct"],
+    "privacy_tombstones": ["person_hash", "erased_on", "reason"],
     "quiz_answers": [
         "id", "user_id", "course_key", "lesson_key", "question_key", "chosen", "correct",
         "is_first", "source", "answered_at"
@@ -76,8 +78,13 @@ SCHEMA: dict[str, list[str]] = {
         "poll_id", "session_id", "user_id", "position", "chat_id", "message_id", "created_at"
     ],
     "review_items": [
-        "user_id", "course_key", "lesson_key", "question_key", "repetitions", "interval_days",
-        "ease", "lapses", "due_at", "created_at", "last_reviewed_at"
+        "user_id", "course_key", "lesson_key", "question_key", "lapses", "due_at",
+        "created_at", "last_reviewed_at", "stability", "difficulty", "fsrs_state"
+    ],
+    "review_logs": [
+        "id", "user_id", "course_key", "lesson_key", "question_key", "kind", "rating",
+        "reviewed_at", "elapsed_days", "retrievability", "stability", "difficulty", "fsrs_state",
+        "due_at", "retention"
     ],
     "roles": ["user_id", "role", "granted_by", "granted_at"],
     "trainer_invites": ["code", "created_by", "created_at", "used_by", "used_at"],
@@ -85,7 +92,8 @@ SCHEMA: dict[str, list[str]] = {
     "users": [
         "id", "first_name", "last_name", "username", "telegram_language", "language",
         "display_name", "unit", "timezone", "start_payload", "onboarding_step", "onboarded_at",
-        "is_active", "created_at", "last_seen_at", "current_course", "nudge_time", "nudge_days"
+        "is_active", "created_at", "last_seen_at", "current_course", "nudge_time", "nudge_days",
+        "desired_retention", "asked"
     ],
 }
 
