@@ -6,26 +6,31 @@ import json
 import sys
 from pathlib import Path
 
-from .loader import check_courses
+from .loader import check_packs
 from .schema import json_schema
 
 __all__ = ["run_check", "run_schema"]
 
 
 def run_check(path: str | Path) -> int:
-    """Print every problem as `file:line: message` and a summary; 0 if clean, else 1."""
-    problems, courses = check_courses(path)
+    """Print every problem and warning as `file:line: ...` and a summary; 1 on a problem.
+
+    Warnings alone do not fail the check: the packs load.
+    """
+    checked = check_packs(path)
+    problems, warnings, courses = checked.problems, checked.warnings, checked.courses
     out = sys.stdout
-    for problem in problems:
+    for problem in sorted([*problems, *warnings]):
         print(problem, file=out)
+    noted = f", {len(warnings)} warning(s)" if warnings else ""
     if problems:
         files = len({p.file for p in problems})
-        print(f"{len(problems)} problem(s) in {files} file(s)", file=out)
+        print(f"{len(problems)} problem(s) in {files} file(s){noted}", file=out)
         return 1
     lessons = sum(len(c.lessons) for c in courses)
     questions = sum(len(x.quiz) for c in courses for x in c.lessons)
     print(
-        f"OK: {len(courses)} course(s), {lessons} lesson(s), {questions} question(s)",
+        f"OK: {len(courses)} course(s), {lessons} lesson(s), {questions} question(s){noted}",
         file=out,
     )
     return 0

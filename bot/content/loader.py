@@ -1,7 +1,9 @@
 """Load course packs into a `Catalogue`, and check them with TOML line numbers.
 
 `check_path` reports every problem it can find as ``file:line: message``; `load_catalogue`
-raises `ContentError` (carrying the same problems) unless the packs are clean.
+raises `ContentError` (carrying the same problems) unless the packs are clean. `check_packs`
+also gives the warnings about valid courses (``file:line: warning: message``, see lint.py):
+they never stop a pack from loading.
 """
 
 from __future__ import annotations
@@ -18,14 +20,18 @@ from typing import Any
 from pydantic import ValidationError
 
 from .catalogue import Catalogue
-from .models import Course, find_duplicates
+from .lint import course_warnings
+from .models import PASS_MARK_MAX, PASS_MARK_MIN, Course, find_duplicates
 
 __all__ = [
     "Catalogue",
     "ContentError",
+    "PackCheck",
     "Problem",
     "check_courses",
+    "check_packs",
     "check_path",
+    "content_warnings",
     "default_packs_path",
     "line_map",
     "load_catalogue",
@@ -37,14 +43,28 @@ Loc = tuple[str | int, ...]
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One problem in a pack, printed as ``file:line: message``."""
+    """One problem in a pack, printed as ``file:line: message`` (``warning:`` before a warning).
+
+    A warning is advice about a valid course; any other problem stops the pack from loading.
+    """
 
     file: str
     line: int
     message: str
+    warning: bool = False
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        kind = "warning: " if self.warning else ""
+        return f"{self.file}:{self.line}: {kind}{self.message}"
+
+
+@dataclass(frozen=True)
+class PackCheck:
+    """What checking a pack file or directory found."""
+
+    problems: list[Problem]   # sorted; the packs load only when this is empty
+    warnings: list[Problem]   # sorted; about the valid courses only
+    courses: list[Course]
 
 
 class ContentError(ValueError):
@@ -337,6 +357,11 @@ def _message(error: Mapping[str, Any]) -> str:
         return f"{where}: has {count} {noun}, needs {limits}"
     if kind in ("greater_than_equal", "less_than_equal") and name == "minutes":
         return f"{where}: minutes = {value}, must be between 3 and 45"
+    if kind in ("greater_than_equal", "less_than_equal") and name == "pass_mark":
+        return (
+            f"pass_mark = {value}, must be between {PASS_MARK_MIN} and {PASS_MARK_MAX} "
+            "(percent of the final evaluation)"
+        )
     if kind == "list_type" and name in _ITEMS:
         table = ".".join(p for p in loc if isinstance(p, str))
         return f"{where}: write each item as [[{table}]] (double brackets)"
@@ -418,18 +443,33 @@ def _cross_problems(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
 _CROSS_TYPES = {"duplicate_key", "correct_out_of_range"}
 
 
-def _check_file(path: Path, label: str) -> tuple[list[Problem], Course | None, dict[str, Any]]:
-    """Problems of one file, the course if valid, and the raw data (for cross-file checks)."""
+def content_warnings(course: Course, source: str, label: str = "") -> list[Problem]:
+    """The warnings about a valid course read from the TOML text `source` (file `label`)."""
+    return _warnings(course, line_map(source), label)
+
+
+def _warnings(course: Course, lines: LineMap, label: str) -> list[Problem]:
+    return sorted(
+        Problem(label, lines.line_of(loc), message, warning=True)
+        for loc, message in course_warnings(course)
+    )
+
+
+def _check_file(
+    path: Path, label: str
+) -> tuple[list[Problem], list[Problem], Course | None, dict[str, Any]]:
+    """Problems, warnings, the course if valid, and the raw data (for cross-file checks)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return [Problem(label, 1, f"cannot read file: {exc}")], None, {}
+        return [Problem(label, 1, f"cannot read file: {exc}")], [], None, {}
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = _TOML_LINE_RE.search(str(exc))
         message = _TOML_LINE_RE.sub("", str(exc)).strip()
-        return [Problem(label, int(m.group(1)) if m else 1, f"TOML syntax: {message}")], None, {}
+        line = int(m.group(1)) if m else 1
+        return [Problem(label, line, f"TOML syntax: {message}")], [], None, {}
     lines = line_map(text)
     problems: list[Problem] = []
     course = None
@@ -451,7 +491,9 @@ def _check_file(path: Path, label: str) -> tuple[list[Problem], Course | None, d
                 f"course key '{key}' must match the file name ({key}.toml, not {path.name})",
             )
         )
-    return problems, (course if not problems else None), data
+    if problems or course is None:
+        return problems, [], None, data
+    return problems, _warnings(course, lines, label), course, data
 
 
 def _files(path: Path) -> tuple[list[Path], list[Problem]]:
@@ -465,16 +507,18 @@ def _files(path: Path) -> tuple[list[Path], list[Problem]]:
     return [], [Problem(str(path), 0, "no such file or directory")]
 
 
-def check_courses(path: str | Path) -> tuple[list[Problem], list[Course]]:
-    """All problems (sorted) and the valid courses of a pack file or directory."""
+def check_packs(path: str | Path) -> PackCheck:
+    """All problems, the warnings and the valid courses of a pack file or directory."""
     root = Path(path)
     files, problems = _files(root)
+    warnings: list[Problem] = []
     courses: list[Course] = []
     seen: dict[str, str] = {}
     for file in files:
         label = str(file)
-        file_problems, course, data = _check_file(file, label)
+        file_problems, file_warnings, course, data = _check_file(file, label)
         problems.extend(file_problems)
+        warnings.extend(file_warnings)
         if course is not None:
             courses.append(course)
         key = data.get("key")
@@ -486,7 +530,13 @@ def check_courses(path: str | Path) -> tuple[list[Problem], list[Course]]:
                 )
             else:
                 seen[key] = file.name
-    return sorted(problems), courses
+    return PackCheck(sorted(problems), sorted(warnings), courses)
+
+
+def check_courses(path: str | Path) -> tuple[list[Problem], list[Course]]:
+    """All problems (sorted) and the valid courses of a pack file or directory."""
+    checked = check_packs(path)
+    return checked.problems, checked.courses
 
 
 def check_path(path: str | Path) -> list[Problem]:

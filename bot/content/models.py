@@ -33,6 +33,9 @@ __all__ = [
     "LESSON_TITLE_MAX",
     "MINUTES_PER_JP",
     "OPTION_MAX",
+    "PASS_MARK_DEFAULT",
+    "PASS_MARK_MAX",
+    "PASS_MARK_MIN",
     "QUESTION_MAX",
     "CardText",
     "Course",
@@ -69,6 +72,8 @@ EXPLANATION_LINE_FEEDS_MAX = 2
 DISCUSSION_MAX = 300
 MINUTES_MIN, MINUTES_MAX = 3, 45
 MINUTES_PER_JP = 45  # 1 JP (jam pelajaran) = 45 minutes
+# Percent of the final evaluation a learner needs to pass the course.
+PASS_MARK_DEFAULT, PASS_MARK_MIN, PASS_MARK_MAX = 70, 50, 100
 
 _CONFIG = ConfigDict(extra="forbid", strict=True, frozen=True, str_strip_whitespace=True)
 
@@ -298,6 +303,12 @@ class Course(BaseModel):
     key: Key = Field(description="stable id, unique across packs; also the file name")
     order: int = Field(description="position in the course list (ascending)")
     tags: list[Key] = Field(description="BerAKHLAK value tags where they fit, may be empty")
+    pass_mark: int = Field(
+        default=PASS_MARK_DEFAULT,
+        ge=PASS_MARK_MIN,
+        le=PASS_MARK_MAX,
+        description="percent of the final evaluation needed to pass the course",
+    )
     title: CourseTitle
     description: Description
     lessons: list[Lesson] = Field(min_length=1)

@@ -97,5 +97,23 @@ async def receive(update: Update, context: SinauContext) -> None:
         return
     assert result.course is not None
     key = "upload.activated_new" if result.is_new else "upload.activated_updated"
-    await message.reply_text(context.t(key, title=result.course.title.get(context.lang),
-                                       lessons=len(result.course.lessons)))
+    text = context.t(key, title=result.course.title.get(context.lang),
+                     lessons=len(result.course.lessons))
+    if result.warnings:
+        text = SafeHtml(f"{text}\n\n{warning_text(context, result.warnings)}")
+    await message.reply_text(text)
+
+
+WARNINGS_SHOWN = 10   # each at most ~250 characters: the reply stays within one message
+
+
+def warning_text(context: SinauContext, warnings: list[str]) -> SafeHtml:
+    """The warnings of an accepted pack as 'line: message', the first few of them."""
+    import html
+
+    lines = "\n".join(html.escape(w) for w in warnings[:WARNINGS_SHOWN])
+    text = context.t("upload.warnings", count=len(warnings), lines=SafeHtml(lines))
+    if len(warnings) > WARNINGS_SHOWN:
+        more = context.t("upload.warnings_more", count=len(warnings) - WARNINGS_SHOWN)
+        text = SafeHtml(f"{text}\n{more}")
+    return text

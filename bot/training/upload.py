@@ -27,7 +27,7 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.content.catalogue import Catalogue, CatalogueHolder
-from bot.content.loader import check_courses
+from bot.content.loader import check_packs
 from bot.content.models import KEY_PATTERN, Course
 from bot.storage.packs import PackRepository, StoredPack
 
@@ -44,6 +44,7 @@ class UploadResult:
     is_new: bool = False
     catalogue: Catalogue | None = None
     problems: list[str] = field(default_factory=list)   # 'line: message'
+    warnings: list[str] = field(default_factory=list)   # 'line: message', of an accepted pack
 
     @property
     def accepted(self) -> bool:
@@ -61,8 +62,8 @@ def _key_of(content: bytes) -> str | None:
     return key if isinstance(key, str) and _KEY.match(key) else None
 
 
-def check_pack(filename: str, content: bytes) -> tuple[list[str], Course | None]:
-    """The problems ('line: message') of one pack, or its course when it has none."""
+def _checked_pack(filename: str, content: bytes) -> tuple[list[str], list[str], Course | None]:
+    """The problems and warnings ('line: message') of one pack, and its course if it loads."""
     # The file is checked under its course key's name, so the checker's "key must match the
     # file name" rule holds for what we store whatever the trainer called the file.
     key = _key_of(content)
@@ -70,10 +71,17 @@ def check_pack(filename: str, content: bytes) -> tuple[list[str], Course | None]
     with tempfile.TemporaryDirectory(prefix="sinau-pack-") as scratch:
         path = Path(scratch) / name
         path.write_bytes(content)
-        problems, courses = check_courses(path)
-    if problems or len(courses) != 1:
-        return [f"{p.line}: {p.message}" for p in problems] or ["1: no course found"], None
-    return [], courses[0]
+        checked = check_packs(path)
+    if checked.problems or len(checked.courses) != 1:
+        problems = [f"{p.line}: {p.message}" for p in checked.problems]
+        return problems or ["1: no course found"], [], None
+    return [], [f"{w.line}: {w.message}" for w in checked.warnings], checked.courses[0]
+
+
+def check_pack(filename: str, content: bytes) -> tuple[list[str], Course | None]:
+    """The problems ('line: message') of one pack, or its course when it has none."""
+    problems, _warnings, course = _checked_pack(filename, content)
+    return problems, course
 
 
 def merged(base: Catalogue, packs: Iterable[StoredPack]) -> Catalogue:
@@ -124,7 +132,7 @@ class CoursePacks:
 
     async def install(self, filename: str, content: bytes, uploaded_by: int) -> UploadResult:
         """Check a pack (off the event loop); if clean, store it and it is live at once."""
-        problems, course = await asyncio.to_thread(check_pack, filename, content)
+        problems, warnings, course = await asyncio.to_thread(_checked_pack, filename, content)
         if course is None:
             return UploadResult(problems=problems)
         async with self._lock:
@@ -137,7 +145,8 @@ class CoursePacks:
             self._catalogue.replace(catalogue)
             self._versions = None   # the next refresh reads the table again (it has this pack)
         logger.info("course pack %s %s", course.key, "added" if is_new else "updated")
-        return UploadResult(course=course, is_new=is_new, catalogue=catalogue)
+        return UploadResult(course=course, is_new=is_new, catalogue=catalogue,
+                            warnings=warnings)
 
     async def _import(self, folder: Path) -> None:
         for name, content in await asyncio.to_thread(_old_folder, folder):

@@ -274,3 +274,34 @@ def test_shipped_packs_pass() -> None:
         pytest.skip("no packs shipped yet")
     assert [str(p) for p in check_path(packs)] == []
     assert len(load_catalogue()) >= 1
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("49", "pass_mark = 49, must be between 50 and 100 (percent of the final evaluation)"),
+        ("101", "pass_mark = 101, must be between 50 and 100 (percent of the final evaluation)"),
+        ('"80"', "pass_mark: must be a whole number, got '80'"),
+        ("80.5", "pass_mark: must be a whole number, got 80.5"),
+    ],
+)
+def test_pass_mark_problems(tmp_path: Path, value: str, message: str) -> None:
+    """A pass_mark outside 50-100, or not a whole number, is reported at its line."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "order = 900", f"order = 900\npass_mark = {value}", 1
+    )
+    path = tmp_path / "contoh-kursus.toml"
+    path.write_text(text, encoding="utf-8")
+    assert text.splitlines()[4].startswith("pass_mark =")
+    assert [str(p) for p in check_path(path)] == [f"{path}:5: {message}"]
+
+
+def test_pass_mark_loads(tmp_path: Path) -> None:
+    """A pack without pass_mark gets 70; one with pass_mark = 85 gets 85."""
+    assert load_course(EXAMPLE).pass_mark == 70
+    path = tmp_path / "contoh-kursus.toml"
+    path.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace("order = 900", "order = 900\npass_mark = 85"),
+        encoding="utf-8",
+    )
+    assert load_course(path).pass_mark == 85

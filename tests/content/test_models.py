@@ -101,6 +101,11 @@ def test_localized_get(lang: str | None, expected: str) -> None:
         (lambda d: d.update(key="Kursus_Uji"), [(("key",), "string_pattern_mismatch")]),
         (lambda d: d.update(key="k"), [(("key",), "string_pattern_mismatch")]),
         (lambda d: d.update(order="1"), [(("order",), "int_type")]),
+        (lambda d: d.update(pass_mark=49), [(("pass_mark",), "greater_than_equal")]),
+        (lambda d: d.update(pass_mark=101), [(("pass_mark",), "less_than_equal")]),
+        (lambda d: d.update(pass_mark="80"), [(("pass_mark",), "int_type")]),
+        (lambda d: d.update(pass_mark=80.0), [(("pass_mark",), "int_type")]),
+        (lambda d: d.update(pass_mark=True), [(("pass_mark",), "int_type")]),
         (lambda d: d.update(extra=1), [(("extra",), "extra_forbidden")]),
         (lambda d: d.pop("description"), [(("description",), "missing")]),
         (lambda d: d.update(lessons=[]), [(("lessons",), "too_short")]),
@@ -224,6 +229,13 @@ def test_limits_are_inclusive() -> None:
     Course.model_validate(data)
 
 
+@pytest.mark.parametrize(("pass_mark", "expected"), [(None, 70), (50, 50), (100, 100)])
+def test_pass_mark(pass_mark: int | None, expected: int) -> None:
+    """pass_mark is optional (70 percent by default); 50 and 100 are allowed."""
+    data = course() if pass_mark is None else course() | {"pass_mark": pass_mark}
+    assert Course.model_validate(data).pass_mark == expected
+
+
 def test_limits_count_characters_not_bytes() -> None:
     """Poll and card limits count characters, so Indonesian and emoji text is not penalised."""
     ExplanationText(id="é" * 200, en="😀" * 200)
@@ -277,6 +289,14 @@ def test_json_schema() -> None:
     assert defs["OptionText"]["properties"]["en"]["maxLength"] == 100
     assert defs["Lesson"]["properties"]["cards"]["maxItems"] == 3
     assert defs["Question"]["properties"]["options"]["minItems"] == 2
+    assert schema["properties"]["pass_mark"] == {
+        "default": 70,
+        "description": "percent of the final evaluation needed to pass the course",
+        "maximum": 100,
+        "minimum": 50,
+        "title": "Pass Mark",
+        "type": "integer",
+    }
 
 
 def test_default_packs_path_is_package_data() -> None:
