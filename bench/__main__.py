@@ -37,6 +37,7 @@ def plan(quick: bool) -> tuple[list[Step], list[Step]]:
                                    "--recipients", "1000"]),
             ("postgresql", ["bench.postgres", "--sizes", "10000", "--learners", "100",
                             "--recipients", "300"]),
+            ("siasn", ["bench.siasn", "--runs", "3"]),
         ]
         return together, alone
     together = [
@@ -50,6 +51,7 @@ def plan(quick: bool) -> tuple[list[Step], list[Step]]:
         ("scale", ["bench.scale"]),
         ("broadcast_ceiling", ["bench.broadcast", "--part", "ceiling"]),
         ("postgresql", ["bench.postgres"]),
+        ("siasn", ["bench.siasn"]),
     ]
     return together, alone
 
@@ -106,7 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     parser.add_argument("--only", help="one of: broadcast, seed, nudges, interactive, scale, "
-                        "broadcast_ceiling")
+                        "broadcast_ceiling, postgresql, siasn")
     args = parser.parse_args()
     sys.exit(1 if run(args.only, args.quick) else 0)
 

@@ -14,7 +14,8 @@ from typing import Any
 from bench.common import RESULTS, ROOT, fmt
 
 TARGET = ROOT / "bench" / "RESULTS.md"
-ORDER = ("interactive", "broadcast", "broadcast_ceiling", "scale", "postgresql", "nudges")
+ORDER = ("interactive", "broadcast", "broadcast_ceiling", "scale", "postgresql", "siasn",
+         "nudges")
 
 # What was changed in the bot because of these benchmarks (kept with the report it explains).
 CHANGES = """\

@@ -54,6 +54,7 @@ def one_of(*values: str) -> Arg:
 
 LANGS = one_of("id", "en")
 DAYS = one_of("daily", "weekdays")
+REPORT = one_of("s", "j")  # /export's HR reports: SIASN, JP per person
 PAGE = one_of("p")  # marks a page press where the action's other arities are answers
 
 #: (area, action) → argument kinds. An action may appear with several arities.
@@ -62,6 +63,7 @@ SPECS: Final[dict[tuple[str, str], tuple[tuple[Arg, ...], ...]]] = {
     ("ob", "go"): ((),),
     ("ob", "lang"): ((LANGS,),),
     ("ob", "name"): ((one_of("keep", "edit"),),),
+    ("ob", "nip"): ((one_of("skip"),),),
     ("ob", "unit"): ((INT,), (one_of("other", "skip"),), (PAGE, INT)),  # ob:unit:p:<page>
     ("ob", "time"): ((CODE,),),
     # The learner journey.
@@ -78,12 +80,18 @@ SPECS: Final[dict[tuple[str, str], tuple[tuple[Arg, ...], ...]]] = {
     ("rv", "go"): ((),),
     ("rv", "a"): ((INT,),),          # answer: option shown
     ("rv", "n"): ((),),
+    ("ev", "s"): ((KEY,),),          # start (or continue) a course's final evaluation
+    ("ev", "a"): ((INT, INT),),      # answer: position, option id
+    ("ev", "ls"): ((KEY, INT),),     # open a lesson missed in the evaluation (its index)
     ("pg", "show"): ((), (INT,)),    # progress (a new message); with a page: its certificates
     ("pg", "home"): ((),),          # the dashboard (the way back from an expired button)
     ("pg", "c"): ((KEY,),),          # resend a course's certificate
     ("st", "menu"): ((),),
     ("st", "lang"): ((), (LANGS,)),
     ("st", "name"): ((),),
+    ("st", "nip"): ((),),
+    ("st", "jab"): ((),),
+    ("st", "inst"): ((),),
     ("st", "unit"): ((), (INT,), (one_of("other"),), (PAGE, INT)),
     ("st", "time"): ((), (CODE,)),
     ("st", "days"): ((DAYS,),),
@@ -113,6 +121,14 @@ SPECS: Final[dict[tuple[str, str], tuple[tuple[Arg, ...], ...]]] = {
     ("ts", "l"): ((INT,),),          # a page of the cohort picker
     ("ex", "c"): ((INT,),),
     ("ex", "l"): ((INT,),),
+    # The HR reports (s: SIASN riwayat kursus, j: JP per person): the scope screen; all
+    # learners in a year; a page of units / cohorts; a unit (by its code) / cohort in a year.
+    ("ex", "r"): ((REPORT,),),
+    ("ex", "a"): ((REPORT, INT),),
+    ("ex", "u"): ((REPORT, INT),),
+    ("ex", "uc"): ((REPORT, CODE, INT),),
+    ("ex", "k"): ((REPORT, INT),),
+    ("ex", "kc"): ((REPORT, INT, INT),),
     ("bc", "x"): ((INT,),),
     ("bc", "lc"): ((INT,), (INT, KEY)),
     ("bc", "ls"): ((INT, KEY, INT),),

@@ -188,6 +188,10 @@ class LearningSettings(_Section):
     # At most this many review answers per local day: a learner back after a long absence
     # gets the most forgotten items first, a day's portion at a time, not hundreds at once.
     review_daily_limit: int = Field(default=20, ge=1, le=1000)
+    # The final evaluation (post-test) of a course: at least this many questions drawn from
+    # the course's pool (all of them if it has fewer), and the wait before a retake.
+    evaluation_questions: int = Field(default=10, ge=1, le=100)
+    evaluation_cooldown_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
 
 
 class NudgeSettings(_Section):
@@ -247,6 +251,35 @@ class ContentSettings(_Section):
     max_upload_bytes: int = Field(default=512 * 1024, ge=1024, le=20 * 1024 * 1024)
 
 
+class CertificateSettings(_Section):
+    """What a certificate says about who issued it."""
+
+    # The issuing institution printed on every certificate and its verification.
+    issuer: str = Field(default="Kecamatan Gajahmungkur, Kota Semarang", min_length=1,
+                        max_length=120)
+
+
+class WebSettings(_Section):
+    """The bot's own web side (certificate verification; the dashboard)."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    # Where people reach the web side (https://sinau.example.go.id); certificates' QR codes
+    # point at {public_url}/verify/{code} when it is set, else at the bot's deep link.
+    public_url: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("web.public_url must start with http:// or https://")
+        return value
+
+
 class Settings(BaseSettings):
     """All of Sinau's settings."""
 
@@ -268,6 +301,8 @@ class Settings(BaseSettings):
     content: ContentSettings = ContentSettings()
     discussion: DiscussionSettings = DiscussionSettings()
     safety: SafetySettings = SafetySettings()
+    certificates: CertificateSettings = CertificateSettings()
+    web: WebSettings = WebSettings()
 
     @property
     def clustered(self) -> bool:

@@ -55,6 +55,7 @@ from bot.storage.chat_migration import ChatMigrationRepository
 from bot.storage.cluster import POLLING_LOCK, Inbox, WorkerSession
 from bot.storage.delivery import DeliveryStatsRepository
 from bot.storage.discussion import DiscussionRepository
+from bot.storage.evaluations import EvaluationRepository
 from bot.storage.learning import LearningRepository
 from bot.storage.nudges import NudgeRepository
 from bot.storage.packs import PackRepository
@@ -62,6 +63,7 @@ from bot.storage.postgres import PostgresDatabase
 from bot.storage.privacy import PrivacyRepository
 from bot.storage.reviews import ReviewRepository
 from bot.storage.sessions import SessionRepository
+from bot.storage.siasn import RecordRepository
 from bot.storage.training import TrainingRepository
 from bot.storage.training_stats import CohortStatsRepository
 from bot.storage.users import ChatRepository, UserRepository
@@ -70,6 +72,7 @@ from bot.training.cohorts import CohortService
 from bot.training.prompts import PromptBook
 from bot.training.roles import RoleService
 from bot.training.service import TrainingServices
+from bot.training.siasn import SiasnService
 from bot.training.stats import StatsService
 from bot.training.upload import CoursePacks
 
@@ -161,6 +164,7 @@ def compose(settings: Settings, clock: Clock, db: Database, catalogue: Catalogue
         db, catalogue, clock, settings.learning, default_timezone=settings.locale.timezone,
         users=user_repo, records=learning_repo, reviews=ReviewRepository(db),
         sessions=SessionRepository(db), certificates=CertificateRepository(db),
+        evaluations=EvaluationRepository(db), issuer=settings.certificates.issuer,
     )
     onboarding = OnboardingService(
         user_repo, learning_repo, cohorts, roles, clock, units=settings.learning.units,
@@ -208,6 +212,11 @@ def compose(settings: Settings, clock: Clock, db: Database, catalogue: Catalogue
         uploads=CoursePacks(PackRepository(db), catalogue, clock, legacy_folder=(
             settings.database.sqlite_path.parent / "packs"
             if settings.database.engine == "sqlite" else None)),
+        # The HR records: the SIASN sheet (riwayat kursus) and JP per person, for /export.
+        siasn=SiasnService(RecordRepository(db), catalogue, clock, zone,
+                           issuer=settings.certificates.issuer,
+                           minutes_per_jp=settings.learning.minutes_per_jp,
+                           jp_target=settings.learning.annual_jp_target),
     )
 
     nudges = NudgeService(nudge_repo, sender, LearningFacts(learning), delivery_stats,

@@ -21,6 +21,7 @@ from bot.handlers import (
     discussion,
     discussion_groups,
     errors,
+    evaluation,
     flood,
     lessons,
     middleware,
@@ -55,7 +56,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # messages). Its cohort link, settings and pending broadcasts follow it to the new chat id
     # before any feature writes to that group again.
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, migration.on_migrate))
-    # /start also takes the deep links: a cohort invite (c_...) and a trainer invite (t_...).
+    # /start also takes the deep links: a cohort invite (c_...), a trainer invite (t_...) and
+    # a certificate's verification (v_..., its QR code), answered without onboarding anyone.
     app.add_handlers(
         [
             CommandHandler("start", onboarding.start),
@@ -86,6 +88,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CallbackQueryHandler(lessons.on_course_callback, pattern=r"^crs:"),
             CallbackQueryHandler(lessons.on_lesson_callback, pattern=r"^ls:"),
             CallbackQueryHandler(quiz.on_callback, pattern=r"^qz:"),
+            CallbackQueryHandler(evaluation.on_callback, pattern=r"^ev:"),
             CallbackQueryHandler(review.on_callback, pattern=r"^rv:"),
             CallbackQueryHandler(progress.on_callback, pattern=r"^pg:"),
             CallbackQueryHandler(settings.on_callback, pattern=r"^st:"),
@@ -106,6 +109,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
     # Trainer tools: commands and buttons, every one guarded by handlers.auth.require_role.
     app.add_handlers(trainer_tools.feature_handlers())
+    # ... and an admin's /revoke_cert CODE reason (certificates; guarded the same way).
+    app.add_handler(CommandHandler("revoke_cert", progress.revoke_certificate_command))
 
     # Group discussions (bot/discussion): the bot joining or leaving a group, the group
     # commands, and the `ds:` buttons (group settings, a lesson's discussion).

@@ -74,6 +74,12 @@ def unit_question(context: SinauContext, page: int = 0) -> tuple[str, InlineKeyb
             keyboard(*shown.rows, [skip]))
 
 
+def nip_question(lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    """The NIP a certificate waits for: type it, or later (in /settings)."""
+    return t(lang, "onboarding.ask_nip"), keyboard(
+        [button(t(lang, "onboarding.nip_later"), data("ob", "nip", "skip"))])
+
+
 def name_question(lang: str, user: User) -> tuple[str, InlineKeyboardMarkup]:
     """The certificate name: keep the Telegram name, or type another."""
     return t(lang, "onboarding.ask_name", name=user.name), keyboard(

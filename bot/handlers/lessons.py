@@ -11,6 +11,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from bot.buttons import data, parse
 from bot.context import SinauContext
 from bot.handlers.discussion import lesson_thread_note
+from bot.handlers.evaluation import offer as evaluation_offer
 from bot.handlers.paging import page_of, paged, shows
 from bot.handlers.quiz import presenter
 from bot.handlers.render import (
@@ -22,6 +23,7 @@ from bot.handlers.render import (
     keyboard,
     lesson_card,
     onboarded,
+    send_screen,
 )
 from bot.i18n import t
 from bot.learning.service import Shown
@@ -129,7 +131,12 @@ async def open_next(update: Update, context: SinauContext, user: User) -> None:
         sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
         return Shown(chat_id, sent.message_id)
 
-    if await context.services.learning.open_next_lesson(user, show) is None:
+    learning = context.services.learning
+    waiting = await learning.evaluation_waiting(user)
+    if waiting is not None:
+        await send_screen(context.bot, chat_id, evaluation_offer(lang, waiting))
+        return
+    if await learning.open_next_lesson(user, show) is None:
         await context.bot.send_message(chat_id, t(lang, "learn.all_done"))
 
 

@@ -26,7 +26,7 @@ GROUP_COMMANDS: tuple[str, ...] = ("discuss", "threads", "summary", "best", "clo
 #: Commands of trainers and admins, shown in their own chat's menu (not in the learners' menu).
 TRAINER_COMMANDS: tuple[str, ...] = ("trainer", "cohort", "broadcast", "stats", "export",
                                      "upload")
-ADMIN_COMMANDS: tuple[str, ...] = ("grant", "revoke")
+ADMIN_COMMANDS: tuple[str, ...] = ("grant", "revoke", "revoke_cert")
 
 
 def command_list(lang: str, names: tuple[str, ...] = COMMANDS) -> list[BotCommand]:

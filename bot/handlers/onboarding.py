@@ -27,6 +27,7 @@ from bot.handlers.menus import set_staff_menu
 from bot.handlers.paging import shows
 from bot.handlers.render import button, dashboard, edit, expired, keyboard, send_screen
 from bot.i18n import LANGUAGES, SafeHtml, detect_language, t
+from bot.learning.certificates import code_of_payload
 from bot.learning.onboarding import OnboardingStep
 from bot.storage.users import User
 from bot.training.cohorts import JoinResult
@@ -70,6 +71,14 @@ async def start(update: Update, context: SinauContext) -> None:
     dashboard."""
     message, chat, sender = update.effective_message, update.effective_chat, update.effective_user
     if message is None or chat is None or sender is None:
+        return
+    verifying = code_of_payload(context.args[0]) if context.args else None
+    if verifying is not None and chat.type == "private":
+        # A certificate's QR code (t.me/<bot>?start=v_<code>): whoever scans it gets the
+        # verdict, and nobody is walked into onboarding for it.
+        from bot.handlers.progress import answer_verification
+
+        await answer_verification(update, context, verifying)
         return
     user = context.user
     if user is None:
@@ -136,7 +145,7 @@ async def _answered(update: Update, context: SinauContext, step: OnboardingStep)
     query = update.callback_query
     if step.ask == "time":
         text, markup = time_question(context, user, "onboarding.ask_time")
-    elif step.ask in ("type_name", "type_unit", "type_time"):
+    elif step.ask.startswith("type_"):
         text, markup = t(lang, f"onboarding.{step.ask}"), None
         if step.problem is not None:
             text = t(lang, f"onboarding.{step.problem}")
@@ -146,18 +155,32 @@ async def _answered(update: Update, context: SinauContext, step: OnboardingStep)
         text, markup = t(lang, "onboarding.time_saved", time=user.nudge_time or ""), None
     elif step.what == "unit":
         text, markup = t(lang, "onboarding.unit_saved", unit=user.unit or ""), None
+    elif step.what == "nip":
+        # The learner's own private chat: the NIP may be shown in full here.
+        text, markup = t(lang, "onboarding.nip_saved", nip=user.nip or ""), None
+    elif step.what in ("jabatan", "institution"):
+        value = (user.jabatan if step.what == "jabatan" else user.institution) or ""
+        text, markup = t(lang, f"onboarding.{step.what}_saved", value=value), None
     else:
         text, markup = t(lang, "onboarding.name_saved", name=user.name), None
     if query is not None:
         await edit(query, text, markup)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text, reply_markup=markup)
-    if step.what == "name" and step.ask == "saved" and update.effective_chat is not None:
-        # The name was what a certificate waited for.
+    if (step.what in ("name", "nip") and step.ask == "saved"
+            and update.effective_chat is not None):
+        # The name or the NIP may be what a passed course's certificate waited for.
+        from bot.handlers.evaluation import ask_for_certificate
         from bot.handlers.progress import send_certificate
 
-        for record in await context.services.learning.issue_pending_certificates(user):
-            await send_certificate(context, update.effective_chat.id, record)
+        chat_id = update.effective_chat.id
+        learning = context.services.learning
+        if await learning.pending_certificates(user):
+            issued = await learning.issue_pending_certificates(user)
+            for record in issued:
+                await send_certificate(context, chat_id, record)
+            if not issued:
+                await ask_for_certificate(context, chat_id, user)
 
 
 async def on_callback(update: Update, context: SinauContext) -> None:

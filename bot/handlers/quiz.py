@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Literal, cast
 
-from telegram import CallbackQuery, InputPollOption, Message, Poll, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    InputPollOption,
+    Message,
+    Poll,
+    Update,
+)
 
 from bot.buttons import data, parse
 from bot.context import SinauContext
-from bot.handlers.keyboards import name_question, time_question
-from bot.handlers.progress import send_certificate
+from bot.handlers.evaluation import offer as evaluation_offer
+from bot.handlers.keyboards import time_question
 from bot.handlers.render import (
     answered_message,
     button,
@@ -22,7 +29,7 @@ from bot.handlers.render import (
     review_idle_text,
     send_screen,
 )
-from bot.i18n import t
+from bot.i18n import SafeHtml, t
 from bot.learning import quiz as rules
 from bot.learning.service import Shown
 from bot.learning.views import AnswerOutcome, LessonFinished, QuestionView, ReviewIdle
@@ -61,6 +68,9 @@ def presenter(context: SinauContext, chat_id: int) -> Presenter:
              for o in question.options],
             is_anonymous=False,
             type=Poll.QUIZ,
+            # Telegram shows the options in its own random order per voter; votes still
+            # name an option by its place in this list, which is its id in the pack.
+            shuffle_options=True,
             # Course packs allow at most 10 options, so the index is always in range.
             correct_option_ids=[cast(PollOption, question.correct)],
             explanation=rules.poll_explanation(question.explanation.get(lang)),
@@ -94,27 +104,29 @@ async def send_finished(context: SinauContext, chat_id: int, finished: LessonFin
                    right=finished.right, total=finished.total, minutes=finished.minutes)]
     else:
         lines = [t(lang, "learn.practice_done", right=finished.right, total=finished.total)]
-    if finished.course_done and finished.completed_now:
-        lines.append(t(lang, "learn.course_done", course=finished.course.title.get(lang)))
     first = (button(t(lang, "learn.next_lesson"), data("learn", "go")) if finished.next_lesson
              else button(t(lang, "dashboard.courses"), data("crs", "list")))
-    markup = keyboard([first, button(t(lang, "dashboard.progress"), data("pg", "show"))])
+    markup: InlineKeyboardMarkup | None = keyboard(
+        [first, button(t(lang, "dashboard.progress"), data("pg", "show"))])
+    user = context.user
+    if finished.course_done and finished.completed_now and user is not None:
+        # Every lesson done: the course counts once its final evaluation is passed.
+        status = await context.services.learning.evaluation_status(user, finished.course)
+        if not status.passed:
+            text, markup = evaluation_offer(lang, status)
+            lines.append(SafeHtml(text))
     await context.bot.send_message(chat_id, "\n".join(lines), reply_markup=markup)
-    if finished.certificate is not None:
-        await send_certificate(context, chat_id, finished.certificate)
     await ask_when_it_matters(context, chat_id, finished)
 
 
 async def ask_when_it_matters(context: SinauContext, chat_id: int,
                               finished: LessonFinished) -> None:
-    """Learn first, ask later: after the first lesson, the reminder time (once, skippable);
-    before the first certificate, the name to print on it."""
+    """Learn first, ask later: after the first lesson, the reminder time (once, skippable).
+    The certificate's name and NIP are asked when a course is passed (bot.handlers.evaluation)."""
     user = context.user
     if user is None or not finished.completed_now:
         return
-    if finished.course_done and finished.certificate is None and user.display_name is None:
-        await send_screen(context.bot, chat_id, name_question(context.lang, user))
-    elif await context.services.onboarding.claim(user, "time"):
+    if await context.services.onboarding.claim(user, "time"):
         await send_screen(context.bot, chat_id, time_question(context, user))
 
 

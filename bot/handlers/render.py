@@ -135,21 +135,29 @@ def question_body(lang: str, view: QuestionView, due: int | None = None) -> str:
                    count=due if due is not None else view.total)
         if view.recall is not None:
             header = SafeHtml(f"{header}\n{recall_line(lang, view.recall)}")
+    elif view.kind == "evaluation":
+        header = t(lang, "evaluation.header", course=view.course.title.get(lang),
+                   number=view.position + 1, total=view.total)
     else:
         header = t(lang, "quiz.header", title=view.lesson.title.get(lang),
                    number=view.position + 1, total=view.total)
-    options = "\n".join(f"{letter(i)}. {esc(o.get(lang))}"
-                        for i, o in enumerate(view.question.options))
+    options = "\n".join(f"{letter(place)}. {esc(view.question.options[option].get(lang))}"
+                        for place, option in enumerate(view.shown))
     return fit(f"{header}\n\n{esc(view.question.question.get(lang))}\n\n{options}")
 
 
 def question_message(lang: str, view: QuestionView) -> tuple[str, InlineKeyboardMarkup]:
-    """An inline-keyboard question: option letters in one row."""
-    options = range(len(view.question.options))
+    """An inline-keyboard question: option letters in one row, in the order shown; each
+    button names its option's id, so the answer does not depend on where it stood."""
+    shown = enumerate(view.shown)
     if view.kind == "review":
-        row = [button(letter(i), data("rv", "a", i)) for i in options]
+        row = [button(letter(place), data("rv", "a", option)) for place, option in shown]
+    elif view.kind == "evaluation":
+        row = [button(letter(place), data("ev", "a", view.position, option))
+               for place, option in shown]
     else:
-        row = [button(letter(i), data("qz", "a", view.position, i)) for i in options]
+        row = [button(letter(place), data("qz", "a", view.position, option))
+               for place, option in shown]
     return question_body(lang, view), keyboard(row)
 
 
@@ -161,9 +169,10 @@ def answered_message(lang: str, view: QuestionView, chosen: int, correct: bool, 
     if correct:
         lines.append(t(lang, "quiz.right"))
     else:
-        answer = f"{letter(question.correct)}. {question.correct_option.get(lang)}"
+        places = view.shown
+        answer = f"{letter(places.index(question.correct))}. {question.correct_option.get(lang)}"
         lines.append(t(lang, "quiz.wrong", answer=answer))
-        lines.append(t(lang, "quiz.chosen", letter=letter(chosen)))
+        lines.append(t(lang, "quiz.chosen", letter=letter(places.index(chosen))))
     lines.append(f"<i>{esc(question.explanation.get(lang))}</i>")
     if view.kind == "quiz" and not scored:
         lines.append(t(lang, "quiz.practice"))

@@ -27,7 +27,11 @@ def menu(context: SinauContext, user: User,
              days=t(lang, f"settings.{user.nudge_days}"))
     retention = t(lang, "settings.retention_line",
                   percent=round(context.services.learning.retention(user) * 100))
-    text = SafeHtml(f"{text}\n{retention}")
+    missing = t(lang, "settings.no_unit")
+    # The learner's own private chat (/settings is private only): the full NIP is theirs.
+    identity = t(lang, "settings.identity", nip=user.nip or missing,
+                 jabatan=user.jabatan or missing, institution=user.institution or missing)
+    text = SafeHtml(f"{text}\n{identity}\n{retention}")
     if saved:
         text = SafeHtml(f"{t(lang, 'settings.saved')}\n{text}")
     markup = keyboard(
@@ -35,6 +39,9 @@ def menu(context: SinauContext, user: User,
          button(t(lang, "settings.name"), data("st", "name"))],
         [button(t(lang, "settings.unit"), data("st", "unit")),
          button(t(lang, "settings.time"), data("st", "time"))],
+        [button(t(lang, "settings.nip"), data("st", "nip")),
+         button(t(lang, "settings.jabatan"), data("st", "jab")),
+         button(t(lang, "settings.institution"), data("st", "inst"))],
         [button(t(lang, "settings.retention"), data("st", "ret"))],
         # Pausing belongs to the nudge module, which handles nz:* buttons.
         [button(t(lang, "settings.pause"), data("nz", "menu"))],
@@ -64,6 +71,10 @@ async def settings_command(update: Update, context: SinauContext) -> None:
     user = await context.services.onboarding.cancel_question(user)
     text, markup = menu(context, user)
     await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+#: /settings buttons that ask for typed text: the NIP, the position and the institution.
+_TYPED = {"nip": "nip", "jab": "jabatan", "inst": "institution"}
 
 
 def _back(lang: str) -> list[InlineKeyboardButton]:
@@ -100,6 +111,12 @@ async def on_callback(update: Update, context: SinauContext) -> None:
     elif action == "lang" and value in LANGUAGES:
         user = await users.update(user.id, language=value) or user
         context.lang = value
+    elif action in _TYPED and value is None:
+        await query.answer()
+        what = _TYPED[action]
+        await services.onboarding.ask_again(user, what)
+        await edit(query, t(lang, f"onboarding.type_{what}"), keyboard(_back(lang)))
+        return
     elif action in ("name", "unit", "time") and value in (None, "custom", "other"):
         await query.answer()
         await _ask(update, context, user, action, value)
@@ -177,4 +194,11 @@ async def on_text(update: Update, context: SinauContext) -> bool:
         return True
     text, markup = menu(context, step.user, saved=True)
     await message.reply_text(text, reply_markup=markup)
+    if step.what in ("name", "nip"):
+        # A passed course's certificate may have waited for this.
+        from bot.handlers.progress import send_certificate
+
+        learning = context.services.learning
+        for record in await learning.issue_pending_certificates(step.user):
+            await send_certificate(context, message.chat_id, record)
     return True

@@ -1,4 +1,9 @@
-"""/stats (figures and charts, ``ts:``) and /export (XLSX + CSV for the BKPSDM, ``ex:``)."""
+"""/stats (figures and charts, ``ts:``) and /export (XLSX + CSV for the BKPSDM, ``ex:``).
+
+/export's menu lists the cohorts (a cohort's progress sheet, ``ex:c:<id>``) and ends with the
+HR reports of bot.handlers.siasn (SIASN riwayat kursus, JP per person). Every export holds
+personal data, so /export and its buttons work in the private chat only.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from telegram import (
 
 from bot.buttons import data, parse
 from bot.context import SinauContext
+from bot.handlers import siasn
 from bot.handlers.auth import require_role
 from bot.handlers.cohorts import show_menu
 from bot.handlers.discussion import stats_line as discussion_stats_line
@@ -201,21 +207,61 @@ async def _send_export(update: Update, context: SinauContext, cohort: Cohort) ->
     )
 
 
+def _private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == "private"
+
+
+async def _refuse_outside_private(update: Update, context: SinauContext) -> None:
+    """Exports hold personal data: say to use the private chat, and send nothing."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer(context.label("export.private_only"), show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(context.t("export.private_only"))
+
+
+async def _export_menu(update: Update, context: SinauContext, page: int = 0) -> None:
+    """A page of the cohorts (their progress sheets), then the HR reports."""
+    cohorts = await context.services.training.cohorts.all()
+    rows = [[InlineKeyboardButton(f"{c.name} · {c.members} 👥",
+                                  callback_data=data("ex", "c", c.id))]
+            for c in cohorts]
+    shown = paged(rows, page, lambda n: data("ex", "l", n), context.lang)
+    text = context.t("export.menu" if cohorts else "export.menu_empty")
+    await show_menu(update, SafeHtml(shown.with_note(text, context.lang)),
+                    [*shown.rows, *siasn.report_buttons(context)])
+
+
 @require_role("trainer")
 async def export_command(update: Update, context: SinauContext) -> None:
-    """/export [cohort id]: the cohort's progress as XLSX and CSV."""
+    """/export [cohort id]: a cohort's progress, or the SIASN and JP reports (XLSX and CSV)."""
+    if not _private(update):
+        await _refuse_outside_private(update, context)
+        return
     cohort = await _cohort_from_args(context)
     if cohort is None:
-        await _pick(update, context, "ex", "export.pick")
+        await _export_menu(update, context)
         return
     await _send_export(update, context, cohort)
 
 
 @require_role("trainer")
 async def on_export_button(update: Update, context: SinauContext) -> None:
-    """``ex:c:<id>``: export that cohort."""
+    """``ex:c:<id>`` exports a cohort, ``ex:l:<page>`` turns the menu; the rest: siasn."""
     query = update.callback_query
-    if query is None or await _turned_page(update, context, "ex", "export.pick"):
+    if query is None:
+        return
+    if not _private(update):
+        await _refuse_outside_private(update, context)
+        return
+    press = parse(query.data, "ex")
+    if press is not None and press.action in siasn.ACTIONS:
+        await siasn.on_press(update, context, press)
+        return
+    if press is not None and press.action == "l":
+        await query.answer()
+        await _export_menu(update, context, press.number(0))
         return
     pressed = await _pressed_cohort(query, context, ("c",))
     if pressed is None:

@@ -12,6 +12,8 @@ from typing import Literal
 
 from bot.clock import Clock
 from bot.i18n import LANGUAGES
+from bot.people.nip import NipError, parse_nip
+from bot.storage.db import Conflict
 from bot.storage.learning import LearningRepository
 from bot.storage.users import User, UserRepository
 from bot.training.cohorts import COHORT_INVITE_PREFIX, CohortService, JoinResult
@@ -68,18 +70,22 @@ def format_time(value: time) -> str:
 # What users.onboarding_step holds: "welcome" while the /start message waits for its first
 # tap; a late question waiting for typed text; or a /settings question waiting for typing.
 WELCOME = "welcome"
-LATE_TEXT_STEPS = ("name_text", "unit_text", "time_text")
-SETTINGS_TEXT_STEPS = ("st_name", "st_unit", "st_time")
+LATE_TEXT_STEPS = ("name_text", "unit_text", "time_text", "nip_text")
+SETTINGS_TEXT_STEPS = ("st_name", "st_unit", "st_time", "st_nip", "st_jabatan", "st_institution")
 
 #: The questions asked when they matter, each once (users.asked): the reminder time after the
 #: first lesson, the work unit when a cohort needs it, the certificate name before the first
 #: certificate.
-Late = Literal["time", "unit", "name"]
-LATE: tuple[Late, ...] = ("time", "unit", "name")
+Late = Literal["time", "unit", "name", "nip"]
+LATE: tuple[Late, ...] = ("time", "unit", "name", "nip")
+#: What a learner can type in /settings: the late questions' answers, and how HR names their
+#: position and institution (jabatan, instansi / OPD).
+Typed = Literal["time", "unit", "name", "nip", "jabatan", "institution"]
 
-Ask = Literal["type_name", "type_unit", "type_time", "saved", "skipped", "time"]
-_TYPED_STEP = {"name": "name_text", "unit": "unit_text", "time": "time_text"}
-_SETTINGS_PROMPTS = {"name": "st_name", "unit": "st_unit", "time": "st_time"}
+Ask = Literal["type_name", "type_unit", "type_time", "type_nip", "type_jabatan",
+              "type_institution", "saved", "skipped", "time"]
+_SETTINGS_PROMPTS = {"name": "st_name", "unit": "st_unit", "time": "st_time", "nip": "st_nip",
+                     "jabatan": "st_jabatan", "institution": "st_institution"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +99,7 @@ class OnboardingStep:
 
     ask: Ask
     user: User
-    what: Late | None = None
+    what: Typed | None = None
     problem: str | None = None
     settings: bool = False
 
@@ -194,7 +200,7 @@ class OnboardingService:
         """True (once) when ``question`` should be asked now: it has no answer yet and was not
         asked before. Claiming records it as asked, so it is never asked twice."""
         answered = {"time": user.nudge_time, "unit": user.unit,
-                    "name": user.display_name}[question]
+                    "name": user.display_name, "nip": user.nip}[question]
         if answered is not None or question in user.asked:
             return False
         return await self._users.mark_asked(user.id, question)
@@ -221,6 +227,8 @@ class OnboardingService:
             if value.isdigit() and int(value) < len(self.units):
                 return OnboardingStep("saved", await self._set(
                     user, unit=self.units[int(value)]), "unit")
+        if what == "nip" and value == "skip":
+            return OnboardingStep("skipped", await self.cancel_question(user), "nip")
         if what == "name":
             if value == "keep":
                 name = valid_name(user.name) or user.name[:NAME_MAX]
@@ -234,6 +242,12 @@ class OnboardingService:
         """'0730' as '07:30' if it is one of the preset times (callback data has no ':')."""
         candidate = f"{value[:2]}:{value[2:]}" if len(value) == 4 else ""
         return candidate if candidate in self.preset_times else None
+
+    async def ask_nip(self, user: User) -> User:
+        """A certificate waits for the NIP: the next text answers it (asked once per
+        certificate moment; /settings can always set it)."""
+        await self.claim(user, "nip")
+        return await self._set(user, onboarding_step="nip_text")
 
     async def ask_again(self, user: User, what: str) -> User:
         """/settings asks for a typed name, unit or time: the next text answers it."""
@@ -262,6 +276,17 @@ class OnboardingService:
             user = await self._users.update_profile(user.id, display_name=name,
                                                     onboarding_step=None) or user
             return OnboardingStep("saved", user, "name", settings=settings)
+        if what == "nip":
+            return await self._typed_nip(user, text, settings)
+        if what == "jabatan" or what == "institution":
+            field: Typed = "jabatan" if what == "jabatan" else "institution"
+            value = valid_unit(text)
+            if value is None:
+                ask: Ask = "type_jabatan" if field == "jabatan" else "type_institution"
+                return OnboardingStep(ask, user, field, "bad_unit", settings)
+            user = await self._users.update_profile(user.id, **{field: value},
+                                                    onboarding_step=None) or user
+            return OnboardingStep("saved", user, field, settings=settings)
         if what == "unit":
             unit = valid_unit(text)
             if unit is None:
@@ -275,6 +300,24 @@ class OnboardingService:
         await self._learning.set_nudge(user.id, time=nudge_time)
         user = await self._set_none(user)
         return OnboardingStep("saved", user, "time", settings=settings)
+
+    async def _typed_nip(self, user: User, text: str, settings: bool) -> OnboardingStep:
+        """A typed NIP: stored only when valid and nobody else holds it; otherwise the
+        specific mistake (length, a non-date, the sex digit ...) and nothing is stored."""
+        parsed = parse_nip(text, self._clock.now().date())
+        if isinstance(parsed, NipError):
+            return OnboardingStep("type_nip", user, "nip", f"bad_nip_{parsed.problem}",
+                                  settings)
+        if parsed.value == user.nip:
+            return OnboardingStep("saved", await self._set_none(user), "nip",
+                                  settings=settings)
+        try:
+            updated = await self._users.update_profile(user.id, nip=parsed.value,
+                                                       onboarding_step=None)
+        except Conflict:
+            logger.info("learner %s typed a NIP another learner holds", user.id)
+            return OnboardingStep("type_nip", user, "nip", "nip_taken", settings)
+        return OnboardingStep("saved", updated or user, "nip", settings=settings)
 
     async def _set(self, user: User, **fields: str) -> User:
         return await self._users.update_profile(user.id, **fields) or user

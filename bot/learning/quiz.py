@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import random
+import secrets
+from collections.abc import Sequence
+
 from bot.content.models import Question
 
 LETTERS = "ABCDEFGHIJ"
@@ -19,6 +23,41 @@ def is_correct(question: Question, option: int) -> bool:
 def valid_option(question: Question, option: int) -> bool:
     """True if ``option`` is one of the question's options."""
     return 0 <= option < len(question.options)
+
+
+def new_seed() -> int:
+    """A fresh seed for a session's option orders (never 0: 0 means pack order)."""
+    return secrets.randbelow(2**31 - 1) + 1
+
+
+def option_order(question: Question, seed: int) -> tuple[int, ...]:
+    """The order a session with ``seed`` shows a question's options in (option ids).
+
+    Drawn from the seed and the question's key, so the same session shows the same order
+    every time it redraws the message, and another session (another learner, a retake)
+    draws another. Seed 0 keeps the pack order (sessions from before shuffling).
+    """
+    ids = list(range(len(question.options)))
+    if seed:
+        random.Random(f"{seed}:{question.key}").shuffle(ids)
+    return tuple(ids)
+
+
+def balanced_orders(questions: Sequence[Question], rng: random.Random) -> list[tuple[int, ...]]:
+    """Option orders for a test whose correct answers are spread over every position.
+
+    The correct option of the i-th question goes to position ``(start + i) mod n``, the
+    others in random order: someone who always presses the same position gets at most
+    about one question in n right, whatever the draw, instead of a chance of a lucky run.
+    """
+    start = rng.randrange(12)
+    orders = []
+    for index, question in enumerate(questions):
+        others = [i for i in range(len(question.options)) if i != question.correct]
+        rng.shuffle(others)
+        others.insert((start + index) % len(question.options), question.correct)
+        orders.append(tuple(others))
+    return orders
 
 
 def letter(option: int) -> str:

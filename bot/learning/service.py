@@ -22,6 +22,7 @@ from bot.content.catalogue import CatalogueHolder
 from bot.content.models import Course, Lesson, Question
 from bot.learning import progress as prog
 from bot.learning import quiz, review
+from bot.learning.evaluation import EvaluationMixin
 from bot.learning.reports import ReportsMixin
 from bot.learning.views import (
     AnswerOutcome,
@@ -33,6 +34,7 @@ from bot.learning.views import (
 )
 from bot.storage.certificates import CertificateRepository
 from bot.storage.db import Database
+from bot.storage.evaluations import EvaluationRepository
 from bot.storage.learning import LearnerPrefs, LearningRepository, LessonProgress
 from bot.storage.reviews import ReviewItem, ReviewLogEntry, ReviewRepository, Schedule
 from bot.storage.sessions import Session, SessionRepository
@@ -55,14 +57,15 @@ class Shown:
 Present = Callable[[V], Awaitable[Shown]]
 
 
-class LearningService(ReportsMixin):
+class LearningService(ReportsMixin, EvaluationMixin):
     """Courses, lessons, quizzes, reviews, progress and certificates for one learner at a time."""
 
     def __init__(
         self, db: Database, catalogue: CatalogueHolder, clock: Clock,
         settings: LearningSettings, *, default_timezone: str, users: UserRepository,
         records: LearningRepository, reviews: ReviewRepository, sessions: SessionRepository,
-        certificates: CertificateRepository,
+        certificates: CertificateRepository, evaluations: EvaluationRepository,
+        issuer: str = "",
     ) -> None:
         self._db = db
         self.catalogue = catalogue
@@ -74,6 +77,8 @@ class LearningService(ReportsMixin):
         self._reviews = reviews
         self._sessions = sessions
         self._certificates = certificates
+        self._evaluations = evaluations
+        self.issuer = issuer  # the institution printed on certificates
 
     # ------------------------------------------------------------------ helpers
 
@@ -250,14 +255,16 @@ class LearningService(ReportsMixin):
             question = lesson.question(session.question_key or "")
             if question is None:
                 return None
-            return QuestionView("review", course, lesson, question, 0, 1)
+            return QuestionView("review", course, lesson, question, 0, 1,
+                                order=quiz.option_order(question, session.seed))
         if session.position >= len(lesson.quiz):
             return None
-        return QuestionView("quiz", course, lesson, lesson.quiz[session.position],
-                            session.position, len(lesson.quiz))
+        question = lesson.quiz[session.position]
+        return QuestionView("quiz", course, lesson, question, session.position,
+                            len(lesson.quiz), order=quiz.option_order(question, session.seed))
 
     async def _record_shown(self, user: User, view: QuestionView, shown: Shown, *,
-                            parent_id: int | None = None) -> None:
+                            seed: int, parent_id: int | None = None) -> None:
         """Inside a unit of work: the session of a question just shown (and its poll)."""
         now = self.clock.now()
         await self._sessions.create(
@@ -265,7 +272,7 @@ class LearningService(ReportsMixin):
             view.lesson.key, chat_id=shown.chat_id, message_id=shown.message_id, now=now,
             position=view.position if view.kind == "quiz" else 0,
             question_key=view.question.key if view.kind == "review" else None,
-            parent_id=parent_id,
+            parent_id=parent_id, seed=seed,
         )
         if shown.poll_id is not None:
             await self._sessions.add_poll(shown.poll_id, user.id, view.position, shown.chat_id,
@@ -285,11 +292,14 @@ class LearningService(ReportsMixin):
         course = self.catalogue.course(parent.course_key)
         if course is None or not lesson.quiz:
             return None
-        view = QuestionView("quiz", course, lesson, lesson.quiz[0], 0, len(lesson.quiz))
+        seed = quiz.new_seed()
+        first = lesson.quiz[0]
+        view = QuestionView("quiz", course, lesson, first, 0, len(lesson.quiz),
+                            order=quiz.option_order(first, seed))
         shown = await present(view)
         async with self._db.transaction():
             await self._sessions.close_open(user.id, "quiz", self.clock.now())
-            await self._record_shown(user, view, shown, parent_id=parent.id)
+            await self._record_shown(user, view, shown, seed=seed, parent_id=parent.id)
         return view
 
     async def next_question(self, user: User, chat_id: int, message_id: int, position: int,
@@ -307,8 +317,9 @@ class LearningService(ReportsMixin):
         course = self.catalogue.course(session.course_key)
         if lesson is None or course is None or position + 1 >= len(lesson.quiz):
             return None
-        view = QuestionView("quiz", course, lesson, lesson.quiz[position + 1], position + 1,
-                            len(lesson.quiz))
+        following = lesson.quiz[position + 1]
+        view = QuestionView("quiz", course, lesson, following, position + 1, len(lesson.quiz),
+                            order=quiz.option_order(following, session.seed))
         shown = await present(view) if present is not None else None
         now = self.clock.now()
         async with self._db.transaction():
@@ -385,12 +396,10 @@ class LearningService(ReportsMixin):
                 self.today(user),
             )
         state = await self.course_progress(user, course)
-        certificate = None
-        if completed_now and state.complete:
-            certificate = await self._certify(user, course)
+        # The lessons' minutes count once the course's final evaluation is passed.
         return LessonFinished(course, lesson, right, len(lesson.quiz), completed_now,
                               lesson.minutes if completed_now else 0, state.complete,
-                              state.next_lesson, certificate)
+                              state.next_lesson)
 
     # ------------------------------------------------------------------ review
 
@@ -422,7 +431,8 @@ class LearningService(ReportsMixin):
         done = await self._reviews.reviews_since(user.id, midnight)
         return max(0, self.settings.review_daily_limit - done)
 
-    async def _next_due(self, user: User, now: datetime) -> QuestionView | ReviewIdle:
+    async def _next_due(self, user: User, now: datetime,
+                        seed: int) -> QuestionView | ReviewIdle:
         """The most forgotten due item, while today's limit allows; else why there is none.
 
         Items are ordered by the package's retrievability, lowest first, in Python: SQL cannot
@@ -438,7 +448,8 @@ class LearningService(ReportsMixin):
         assert found is not None
         course, lesson, question = found
         return QuestionView("review", course, lesson, question, 0, min(len(due), room),
-                            await self.recall(user, course.key, now))
+                            await self.recall(user, course.key, now),
+                            order=quiz.option_order(question, seed))
 
     async def _idle(self, user: User, now: datetime, *, waiting: int) -> ReviewIdle:
         """Nothing to ask now: when the next item falls due, or that today's limit is spent
@@ -467,15 +478,15 @@ class LearningService(ReportsMixin):
     async def start_review(self, user: User,
                            present: Present[QuestionView]) -> QuestionView | ReviewIdle:
         """Show the oldest due review item, or say when the next one falls due."""
-        now = self.clock.now()
-        follow = await self._next_due(user, now)
+        now, seed = self.clock.now(), quiz.new_seed()
+        follow = await self._next_due(user, now, seed)
         if isinstance(follow, ReviewIdle):
             await self._sessions.close_open(user.id, "review", now)
             return follow
         shown = await present(follow)
         async with self._db.transaction():
             await self._sessions.close_open(user.id, "review", now)
-            await self._record_shown(user, follow, shown)
+            await self._record_shown(user, follow, shown, seed=seed)
         return follow
 
     async def next_review(self, user: User, chat_id: int, message_id: int,
@@ -484,15 +495,15 @@ class LearningService(ReportsMixin):
         session = await self._owned(user, chat_id, message_id, ("review",))
         if session is None or not session.answered:
             return None
-        now = self.clock.now()
-        follow = await self._next_due(user, now)
+        now, seed = self.clock.now(), quiz.new_seed()
+        follow = await self._next_due(user, now, seed)
         if isinstance(follow, ReviewIdle):
             await self._sessions.close(session.id, now)
             return follow
         shown = await present(follow)
         async with self._db.transaction():
             await self._sessions.close(session.id, now)
-            await self._record_shown(user, follow, shown)
+            await self._record_shown(user, follow, shown, seed=seed)
         return follow
 
     async def reviews_due(self, user: User) -> int:

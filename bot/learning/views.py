@@ -50,6 +50,14 @@ class QuestionView:
     position: int
     total: int  # reviews: how many are left for today (the daily limit counted)
     recall: Recall | None = None  # reviews: the predicted recall of the question's course
+    # The options as shown: option ids (pack indices) in display order. Answers name an
+    # option by its id, so shuffling never changes what an answer means.
+    order: tuple[int, ...] = ()
+
+    @property
+    def shown(self) -> tuple[int, ...]:
+        """The option ids in display order (pack order when none was drawn)."""
+        return self.order or tuple(range(len(self.question.options)))
 
     @property
     def is_last(self) -> bool:

@@ -47,6 +47,12 @@ PERSONAL: tuple[PersonalColumn, ...] = (
     # Certificates are deleted, not kept as "revoked": the code would still tell a verifier
     # that this person once held it. /verify answers "not found"; the learner is told first.
     PersonalColumn("certificates", "user_id", Erase.DELETE),
+    # A certificate another admin revoked keeps its revocation, not who revoked it.
+    PersonalColumn("certificates", "revoked_by", Erase.ZERO),
+    PersonalColumn("evaluation_answers", "user_id", Erase.DELETE),
+    PersonalColumn("evaluation_attempts", "user_id", Erase.DELETE),
+    PersonalColumn("evaluation_attempts", "chat_id", Erase.DELETE),
+    PersonalColumn("course_results", "user_id", Erase.DELETE),
     PersonalColumn("nudge_ledger", "user_id", Erase.DELETE),
     PersonalColumn("nudge_schedules", "user_id", Erase.DELETE),
     PersonalColumn("cohort_members", "user_id", Erase.DELETE),

@@ -22,6 +22,19 @@ class CertificateRecord:
     completed_on: date
     language: str
     issued_at: datetime
+    nip: str = ""
+    score: int | None = None          # the final evaluation's score, percent
+    started_on: date | None = None    # the first lesson's local date
+    issuer: str = ""
+    kind: str = "kursus"              # SIASN's jenis: kursus / pelatihan / seminar ...
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+    revoked_by: int | None = None
+
+    @property
+    def revoked(self) -> bool:
+        """True once an admin revoked the certificate."""
+        return self.revoked_at is not None
 
     @classmethod
     def from_row(cls, row: Row) -> CertificateRecord:
@@ -37,6 +50,15 @@ class CertificateRecord:
             completed_on=date.fromisoformat(row["completed_on"]),
             language=row["language"],
             issued_at=epoch_of(row["issued_at"]),
+            nip=row["nip"],
+            score=row["score"],
+            started_on=(date.fromisoformat(row["started_on"]) if row["started_on"] else None),
+            issuer=row["issuer"],
+            kind=row["kind"],
+            revoked_at=(epoch_of(row["revoked_at"]) if row["revoked_at"] is not None
+                        else None),
+            revoked_reason=row["revoked_reason"],
+            revoked_by=row["revoked_by"],
         )
 
 
@@ -55,13 +77,16 @@ class CertificateRepository:
         created = await self._db.execute(
             """
             INSERT INTO certificates (code, user_id, course_key, course_title, name, unit,
-                                      minutes, completed_on, language, issued_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                      minutes, completed_on, language, issued_at, nip, score,
+                                      started_on, issuer, kind)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (user_id, course_key) DO NOTHING
             """,
             (record.code, record.user_id, record.course_key, record.course_title,
              record.name, record.unit, record.minutes, record.completed_on.isoformat(),
-             record.language, to_epoch(record.issued_at)),
+             record.language, to_epoch(record.issued_at), record.nip, record.score,
+             record.started_on.isoformat() if record.started_on else None, record.issuer,
+             record.kind),
         ) == 1
         stored = await self.for_course(record.user_id, record.course_key)
         assert stored is not None
@@ -88,3 +113,14 @@ class CertificateRepository:
             "SELECT * FROM certificates WHERE user_id = ? ORDER BY issued_at", (user_id,)
         )
         return [CertificateRecord.from_row(r) for r in rows]
+
+    async def revoke(self, code: str, *, by: int, reason: str,
+                     now: datetime) -> CertificateRecord | None:
+        """Revoke a certificate that is not revoked yet; the revoked record, or None when the
+        code names no certificate or it was revoked before (the first revocation stands)."""
+        rows = await self._db.returning(
+            "UPDATE certificates SET revoked_at = ?, revoked_reason = ?, revoked_by = ?"
+            " WHERE code = ? AND revoked_at IS NULL RETURNING *",
+            (to_epoch(now), reason, by, code.upper()),
+        )
+        return CertificateRecord.from_row(rows[0]) if rows else None

@@ -126,6 +126,14 @@ class ReviewRepository:
              to_epoch(s.reviewed_at)),
         )
 
+    async def make_due(self, user_id: int, course_key: str, lesson_key: str,
+                       question_key: str, now: datetime) -> None:
+        """Bring an item forward to ``now`` (a question missed in a final evaluation)."""
+        await self._db.write(
+            f"UPDATE review_items SET due_at = ? WHERE {_ITEM_KEY} AND due_at > ?",  # noqa: S608
+            (to_epoch(now), user_id, course_key, lesson_key, question_key, to_epoch(now)),
+        )
+
     async def due(self, user_id: int, now: datetime) -> list[ReviewItem]:
         """Every item due at ``now``, oldest due first (a learner has hundreds at most)."""
         rows = await self._db.fetch_all(

@@ -36,6 +36,7 @@ class Session:
     chat_id: int | None
     message_id: int | None
     closed: bool
+    seed: int = 0  # the options' display order (bot.learning.quiz.option_order)
 
     @classmethod
     def from_row(cls, row: Row) -> Session:
@@ -54,6 +55,7 @@ class Session:
             chat_id=row["chat_id"],
             message_id=row["message_id"],
             closed=bool(row["closed"]),
+            seed=row["seed"],
         )
 
 
@@ -78,17 +80,18 @@ class SessionRepository:
     async def create(
         self, user_id: int, kind: str, course_key: str, lesson_key: str, *, chat_id: int,
         message_id: int, now: datetime, position: int = 0, question_key: str | None = None,
-        parent_id: int | None = None,
+        parent_id: int | None = None, seed: int = 0,
     ) -> None:
         """Open a session on the message that shows it."""
         await self._db.write(
             """
             INSERT INTO learning_sessions (user_id, kind, course_key, lesson_key,
-                question_key, position, parent_id, chat_id, message_id, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                question_key, position, parent_id, chat_id, message_id, created_at, updated_at,
+                seed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (user_id, kind, course_key, lesson_key, question_key, position, parent_id,
-             chat_id, message_id, to_epoch(now), to_epoch(now)),
+             chat_id, message_id, to_epoch(now), to_epoch(now), seed),
         )
 
     async def on_message(self, chat_id: int, message_id: int) -> Session | None:

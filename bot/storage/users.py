@@ -39,6 +39,9 @@ class User:
     nudge_days: str = "daily"
     desired_retention: float | None = None  # FSRS; None = settings.learning.review_retention
     asked: frozenset[str] = frozenset()  # the late onboarding questions already asked
+    nip: str | None = None          # 18 digits, validated (bot.people.nip); unique
+    jabatan: str | None = None      # the position, as HR names it
+    institution: str | None = None  # instansi / OPD, as HR names it
 
     @property
     def full_name(self) -> str:
@@ -80,6 +83,9 @@ class User:
             desired_retention=(None if row["desired_retention"] is None
                                else float(row["desired_retention"])),
             asked=frozenset(filter(None, (row["asked"] or "").split(","))),
+            nip=row["nip"],
+            jabatan=row["jabatan"],
+            institution=row["institution"],
         )
 
 
@@ -111,7 +117,7 @@ class Chat:
 # column name into the SQL below.
 _PROFILE_COLUMNS = frozenset(
     {"language", "display_name", "unit", "timezone", "start_payload", "onboarding_step",
-     "desired_retention"}
+     "desired_retention", "nip", "jabatan", "institution"}
 )
 
 

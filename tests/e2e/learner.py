@@ -121,3 +121,27 @@ async def do_lesson(sinau: Sinau, user: Any, rights: list[bool] | None = None) -
     """Read the next lesson and answer its quiz (all right unless ``rights`` says otherwise)."""
     lesson, card = await read_lesson(sinau, user)
     return await take_quiz(sinau, user, lesson, card, rights or [True] * len(lesson.quiz))
+
+
+async def take_evaluation(sinau: Sinau, user: Any, course: Any, messages: list[Message],
+                          rights: int | None = None) -> list[Message]:
+    """Press "start the final evaluation" on one of ``messages`` and answer every question:
+    the first ``rights`` correctly (all when None), the rest wrong. The replies after the
+    last answer (the result, then a certificate or what it waits for)."""
+    start = with_data(messages, "ev:s:")
+    replies = await sinau.press(user, start, data=data_of(start, "ev:s:"))
+    question = with_data(replies, "ev:a:")
+    lang_questions = [q for x in course.lessons for q in x.quiz]
+    number = 0
+    while True:
+        shown = text(question)
+        asked = next(q for q in lang_questions
+                     if q.question.id in shown or q.question.en in shown)
+        right = rights is None or number < rights
+        wanted = asked.correct if right else (asked.correct + 1) % len(asked.options)
+        press = next(d for d in button_data(question) if d.endswith(f":{wanted}"))
+        replies = await sinau.press(user, question, data=press)
+        question = sinau.message(user, question["message_id"])
+        number += 1
+        if not any(d.startswith("ev:a:") for d in button_data(question)):
+            return replies

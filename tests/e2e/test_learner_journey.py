@@ -21,6 +21,7 @@ from tests.e2e.learner import (
     onboard,
     option_for,
     read_lesson,
+    take_evaluation,
     take_quiz,
     text,
     with_data,
@@ -36,7 +37,7 @@ EXPECTED = {
         "ask_time": "Besok jam berapa saya ingatkan?",
         "next": "Lanjut ▶",
         "after_lesson_1": ["1/4 pelajaran", "Akurasi kuis: 2/3, 67%",
-                           "Runtunan: 1 hari (terpanjang 1 hari)", "/20 JP", "0,2</b>"],
+                           "Runtunan: 1 hari (terpanjang 1 hari)", "/20 JP", "0,0</b>"],
         "final": ["4/4 pelajaran", "Akurasi kuis: 11/12, 92%",
                   "Runtunan: 2 hari (terpanjang 2 hari)", "0,9</b>", "Sertifikat: 1"],
         "review_due": "1 jatuh tempo",
@@ -52,7 +53,7 @@ EXPECTED = {
         "ask_time": "What time shall I remind you tomorrow?",
         "next": "Next ▶",
         "after_lesson_1": ["1/4 lessons", "Quiz accuracy: 2/3, 67%",
-                           "Day streak: 1 (longest 1)", "/20 JP", "0.2</b>"],
+                           "Day streak: 1 (longest 1)", "/20 JP", "0.0</b>"],
         "final": ["4/4 lessons", "Quiz accuracy: 11/12, 92%", "Day streak: 2 (longest 2)",
                   "0.9</b>", "Certificates: 1"],
         "review_due": "1 due",
@@ -157,11 +158,17 @@ async def test_new_learner_onboards_learns_reviews_and_earns_a_certificate(
     await sinau.press(user, menu, data="st:unit")
     await sinau.press(user, menu, data="st:unit:0")
     last = await do_lesson(sinau, user)
+    # Every lesson done: the course counts once its final evaluation is passed.
+    assert not any("document" in m for m in last)
+    assert "ev:s:" in data_of(last[0], "ev:s:")
+    last = await take_evaluation(sinau, user, course, last)
     assert "🎉" in text(last[0]) and not any("document" in m for m in last)
-    # Before the first certificate: the name to print on it, asked by one prompt.
+    # Before the first certificate: the name to print on it, then the NIP, asked once each.
     name_prompt = with_data(last, "ob:name:")
     assert "Sari Rahayu" in text(name_prompt)
     last = await sinau.press(user, name_prompt, data="ob:name:keep")
+    assert "NIP" in text(last[-1]) and not any("document" in m for m in last)
+    last = await sinau.send(user, "1985 0312 2010 01 2 003")
     document = next(m for m in last if "document" in m)
     pdf = PdfReader(io.BytesIO(sinau.emu.file_bytes(document["document"]["file_id"])))
     page = pdf.pages[0].extract_text()
@@ -169,7 +176,7 @@ async def test_new_learner_onboards_learns_reviews_and_earns_a_certificate(
         await sinau.services.users.get(user.id), course.key)  # type: ignore[arg-type]
     assert record is not None and record.code in text(document)
     for fragment in (expect["pdf"], "Sari Rahayu", "Kecamatan Gajahmungkur",
-                     course.title.get(lang), record.code, expect["jp_pdf"],
+                     course.title.get(lang), record.code, expect["jp_pdf"], "198503122010012003",
                      format_long_date(day2.astimezone(ZONE).date(), lang)):
         assert fragment in page, fragment
     verdict = (await sinau.send(user, f"/verify {record.code.lower()}"))[0]

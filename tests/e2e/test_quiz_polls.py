@@ -10,8 +10,16 @@ import pytest
 from pypdf import PdfReader
 
 from bot.content.models import Lesson
-from tests.e2e.harness import Message, Sinau
-from tests.e2e.learner import data_of, morning, onboard, option_for, read_lesson, text
+from tests.e2e.harness import Message, Sinau, button_data
+from tests.e2e.learner import (
+    data_of,
+    morning,
+    onboard,
+    option_for,
+    read_lesson,
+    take_evaluation,
+    text,
+)
 from tests.e2e.nudge_helpers import nudges_in
 
 
@@ -84,6 +92,12 @@ async def test_quiz_polls_grade_review_and_certify(
     for _ in range(len(course.lessons) - 1):
         lesson, card = await read_lesson(sinau, user)
         last = await _poll_quiz(sinau, user, lesson, card, [True] * len(lesson.quiz))
+    # Every lesson done; the course counts once its final evaluation (inline buttons) is
+    # passed, and its certificate once the NIP is given.
+    last = await take_evaluation(sinau, user, course, last)
+    assert not any("document" in m for m in last)  # the name is known; the NIP is asked
+    assert button_data(last[-1]) == ["ob:nip:skip"]
+    last = await sinau.send(user, "198503122010012003")
     document = next(m for m in last if "document" in m)
     page = PdfReader(io.BytesIO(sinau.emu.file_bytes(document["document"]["file_id"])))
     assert "Sari" in page.pages[0].extract_text()

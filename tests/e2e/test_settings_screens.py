@@ -18,7 +18,7 @@ async def test_settings_by_buttons_and_typed_answers(sinau: Sinau,
     assert text(overview).startswith(say("settings.menu", language="", name="", unit="",
                                          time="", days="").splitlines()[0])
     assert set(button_data(overview)) == {"st:lang", "st:name", "st:unit", "st:time", "st:ret",
-                                          "nz:menu"}
+                                          "st:nip", "st:jab", "st:inst", "nz:menu"}
 
     # Language: English, and the overview answers in English from then on.
     languages = await press(sinau, user, overview, "st:lang")
@@ -69,3 +69,53 @@ async def test_settings_by_buttons_and_typed_answers(sinau: Sinau,
     await emulator.wait_for(lambda: len(emulator.callback_answers) > answers)
     assert (await sinau.services.users.get(user.id)).unit == "Kelurahan Lempongsari"  # type: ignore[union-attr]
     assert failed_requests(emulator) == []
+
+
+async def test_nip_jabatan_and_institution_typed_in_settings(sinau: Sinau) -> None:
+    """Each kind of NIP mistake gets its own message and stores nothing; a NIP another learner
+    holds is refused (nothing overwritten); a good one is stored and shown in full only here."""
+    user = sinau.user("Dewi", last_name="Lestari")
+    other = sinau.user("Rina")
+    for person in (user, other):
+        await onboard(sinau, person, "id")
+    [overview] = await sinau.send(user, "/settings")
+    asked = await press(sinau, user, overview, "st:nip")
+    assert text(asked) == say("onboarding.type_nip")
+    mistakes = {
+        "19850312201001200": "bad_nip_length",        # 17 digits
+        "1985031220100120O3": "bad_nip_digits",       # a letter O
+        "198513122010012003": "bad_nip_birth_date",   # month 13
+        "198503122010132003": "bad_nip_cpns_date",    # CPNS month 13
+        "198503122010013003": "bad_nip_sex",          # sex digit 3
+        "198503122010012000": "bad_nip_sequence",     # sequence 000
+    }
+    for typed, problem in mistakes.items():
+        replies = await sinau.send(user, typed)
+        assert [text(m) for m in replies] == [say(f"onboarding.{problem}")], typed
+        stored = await sinau.services.users.get(user.id)
+        assert stored is not None and stored.nip is None
+    [overview] = await sinau.send(user, "1985 0312 2010 01 2 003")
+    assert "198503122010012003" in text(overview)
+    stored = await sinau.services.users.get(user.id)
+    assert stored is not None and stored.nip == "198503122010012003"
+
+    # Another learner typing the same NIP: told to contact an admin; nothing overwritten.
+    [overview] = await sinau.send(other, "/settings")
+    await press(sinau, other, overview, "st:nip")
+    replies = await sinau.send(other, "198503122010012003")
+    assert [text(m) for m in replies] == [say("onboarding.nip_taken")]
+    assert (await sinau.services.users.get(other.id)).nip is None  # type: ignore[union-attr]
+    assert (await sinau.services.users.get(user.id)).nip == "198503122010012003"  # type: ignore[union-attr]
+
+    # Jabatan and institution, as HR names them.
+    [overview] = await sinau.send(user, "/settings")
+    asked = await press(sinau, user, overview, "st:jab")
+    assert text(asked) == say("onboarding.type_jabatan")
+    await sinau.send(user, "Analis Kebijakan Ahli Muda")
+    [overview] = await sinau.send(user, "/settings")
+    await press(sinau, user, overview, "st:inst")
+    [overview] = await sinau.send(user, "Kecamatan Gajahmungkur")
+    stored = await sinau.services.users.get(user.id)
+    assert stored is not None and stored.jabatan == "Analis Kebijakan Ahli Muda"
+    assert stored.institution == "Kecamatan Gajahmungkur"
+    assert "Analis Kebijakan Ahli Muda" in text(overview)

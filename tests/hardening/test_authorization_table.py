@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("ABCD-1234", "AAAAAA"),
     "grant": ("{spare}", "RRRARR"),
     "revoke": ("{spare}", "RRRARR"),
+    "revoke_cert": ("SNU-AAAAA-AAAAA-AAAAA salah cetak", "RRRARR"),
     "trainer": ("", "RRAARR"),
     "linkgroup": ("{cohort}", "RRAARR"),
     "cohort": ("", "RRAARR"),
@@ -75,6 +76,8 @@ CALLBACKS: dict[str, tuple[str, str]] = {
     "^crs:": ("learner:/courses", "AAAARR"),
     "^ls:": ("learner:/learn", "RARRRR"),
     "^qz:": ("learner:quiz", "RARRRR"),
+    # A final evaluation's answer finds its attempt by the message: a forged one finds none.
+    "^ev:": ("forged:ev:a:0:0", "ARRRRR"),
     "^rv:": ("forged:rv:a:1:0", "ARRRRR"),  # no review is due in this world
     "^pg:": ("forged:pg:show", "AAAARR"),
     "^st:": ("learner:/settings", "AAAARR"),

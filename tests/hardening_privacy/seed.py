@@ -54,6 +54,17 @@ async def seed_person(db: Database, uid: int, *, name: str, now: datetime,
             " minutes, completed_on, language, issued_at) VALUES (?, ?, 'seed-course',"
             " 'Seed Course', ?, 'Kelurahan Petompon', 7, '2026-01-05', 'id', ?)",
             (f"SNU-{uid % 10000:04d}-SEED", uid, f"{name} Kusumawati", t))
+        [attempt] = await conn.returning(
+            "INSERT INTO evaluation_attempts (user_id, course_key, plan, pass_mark, chat_id,"
+            " message_id, started_at) VALUES (?, 'seed-course', '[]', 70, ?, 12, ?)"
+            " RETURNING id", (uid, uid, t))
+        await conn.execute(
+            "INSERT INTO evaluation_answers (attempt_id, user_id, position, lesson_key,"
+            " question_key, chosen, correct, answered_at) VALUES (?, ?, 0, 'l1', 'q1', 0, 1, ?)",
+            (attempt["id"], uid, t))
+        await conn.execute(
+            "INSERT INTO course_results (user_id, course_key, attempts, best_score, last_at)"
+            " VALUES (?, 'seed-course', 1, 80, ?)", (uid, t))
         [row] = await conn.returning(
             "INSERT INTO learning_sessions (user_id, kind, course_key, lesson_key, chat_id,"
             " message_id, created_at, updated_at) VALUES (?, 'quiz', 'seed-course', 'l1', ?,"

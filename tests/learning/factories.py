@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.content.catalogue import Catalogue
 from bot.content.models import Course
 from bot.learning.service import LearningService, Shown
+from bot.learning.views import QuestionView
 from bot.storage.db import Database
 from bot.storage.users import User, UserRepository
 from tests.conftest import composed
@@ -86,13 +87,16 @@ class Screen:
 
 
 async def learner(db: Database, now: datetime, user_id: int = 101, *,
-                  timezone: str = "Asia/Jakarta", name: str = "Sari") -> User:
-    """A learner row."""
+                  timezone: str = "Asia/Jakarta", name: str = "Sari",
+                  nip: str | None = "__derived__") -> User:
+    """A learner row (with a valid NIP of their own unless ``nip`` says otherwise)."""
+    if nip == "__derived__":
+        nip = f"19850312201001{2}{user_id % 1000:03d}" if user_id % 1000 else None
     users = UserRepository(db)
     await users.touch(user_id=user_id, first_name=name, last_name=None, username=None,
                       telegram_language="id", timezone=timezone, now=now)
     user = await users.update_profile(user_id, unit="Kelurahan Petompon", language="id",
-                                      display_name=name)
+                                      display_name=name, nip=nip)
     assert user is not None
     return user
 
@@ -132,3 +136,25 @@ async def do_lesson(svc: LearningService, user: User, answers: list[int],
     view = await svc.open_next_lesson(user, screen.show)
     assert view is not None
     return await finish_lesson(svc, user, screen, view, answers)
+
+
+async def take_evaluation(svc: LearningService, user: User, course_key: str,
+                          right: int | None = None, screen: Screen | None = None) -> Any:
+    """Start a course's final evaluation and answer it: the first ``right`` questions
+    correctly (all when None), the rest wrong; the EvaluationResult (or the refusal)."""
+    screen = screen or Screen(user.id, 3000)
+    user = await fresh(svc._db, user)
+    view = await svc.start_evaluation(user, course_key, screen.show)
+    if not isinstance(view, QuestionView):
+        return view
+    answered = None
+    while view is not None:
+        question = view.question
+        wanted = right is None or view.position < right
+        option = question.correct if wanted else (question.correct + 1) % len(question.options)
+        answered = await svc.answer_evaluation(user, screen.chat_id, screen.last_id,
+                                               view.position, option)
+        assert answered is not None
+        view = answered.next_view
+    assert answered is not None
+    return answered.result

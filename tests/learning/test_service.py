@@ -20,6 +20,7 @@ from tests.learning.factories import (
     learner,
     lesson,
     service,
+    take_evaluation,
 )
 
 # 08:00 WIB on a Monday.
@@ -66,7 +67,8 @@ async def test_lesson_paging_then_quiz_completes_and_credits_minutes(db: Databas
     assert [(c.course.key, c.done, c.total) for c in report.courses] == [("c1", 1, 2),
                                                                          ("c2", 0, 1)]
     assert (report.right, report.answered) == (1, 2)
-    assert report.minutes_year == 10 and report.jp_year == Decimal("0.2")
+    # A lesson's minutes count once its course's final evaluation is passed, not before.
+    assert report.minutes_year == 0 and report.jp_year == Decimal("0.0")
     assert report.current_streak == 1 and report.longest_streak == 1
 
 
@@ -90,7 +92,7 @@ async def test_first_answer_counts_retries_are_practice(db: Database) -> None:
     assert outcome is not None and outcome.correct and not outcome.scored
     report = await svc.progress(user)
     assert (report.right, report.answered) == (0, 2)
-    assert report.minutes_year == 10  # minutes credited once
+    assert report.minutes_year == 0  # nothing counts before the course's evaluation
 
 
 async def test_foreign_forged_and_old_presses_change_nothing(db: Database) -> None:
@@ -193,6 +195,9 @@ async def test_jp_counts_this_year_only(db: Database) -> None:
     user = await learner(db, clock.now())
     await svc.choose_course(user, "c2")
     await do_lesson(svc, user, [1, 1])
+    assert (await svc.progress(user)).jp_year == Decimal("0.0")  # lessons alone: no credit
+    result = await take_evaluation(svc, user, "c2")
+    assert result.passed and result.first_pass and result.minutes == 45
     assert (await svc.progress(user)).jp_year == Decimal("1.0")
     clock.advance(timedelta(minutes=20))  # 1 Jan 00:10 WIB
     report = await svc.progress(user)
@@ -207,9 +212,17 @@ async def test_course_completion_issues_one_certificate(db: Database) -> None:
     await svc.choose_course(user, "c2")
     outcome = await do_lesson(svc, user, [1, 0])
     finished = outcome.finished
-    assert finished.course_done and finished.certificate is not None
-    record = finished.certificate
+    # Every lesson done is not yet a course done: no certificate before the evaluation.
+    assert finished.course_done and finished.certificate is None
+    assert await svc.pending_certificates(user) == []
+    failed = await take_evaluation(svc, user, "c2", right=0)
+    assert not failed.passed and failed.certificate is None and failed.score == 0
+    clock.advance(timedelta(hours=1))
+    result = await take_evaluation(svc, user, "c2")
+    assert result.passed and result.score == 100 and result.certificate is not None
+    record = result.certificate
     assert (record.name, record.unit, record.minutes) == ("Sari", "Kelurahan Petompon", 45)
+    assert record.score == 100 and record.nip == user.nip
     assert record.completed_on.isoformat() == "2026-03-02"
     assert record.course_title == "Course c2 (id)"
     assert await svc.verify(record.code.lower()) == record
@@ -279,5 +292,5 @@ async def test_snapshot_fields(db: Database) -> None:
     clock.advance(timedelta(days=1))
     snap = await svc.snapshot(user.id)
     assert snap is not None and snap.lesson_key == "l2" and snap.reviews_due == 2
-    assert snap.streak == 1 and not snap.learned_today and snap.minutes_year == 10
+    assert snap.streak == 1 and not snap.learned_today and snap.minutes_year == 0
     assert await svc.snapshot(999) is None

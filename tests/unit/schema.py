@@ -14,8 +14,9 @@ SCHEMA: dict[str, list[str]] = {
         "progress_message_id", "created_at", "started_at", "finished_at", "uncertain_reported"
     ],
     "certificates": [
-        "code", "user_id", "course_key", "course_title", "name", "unit", "minutes",
-        "completed_on", "language", "issued_at"
+        "code", "user_id", "course_key", "course_title", "name", "unit", "minutes", "completed_on",
+        "language", "issued_at", "nip", "score", "started_on", "issuer", "kind", "revoked_at",
+        "revoked_reason", "revoked_by",
     ],
     "chat_migrations": ["old_chat_id", "new_chat_id", "migrated_at"],
     "course_packs": ["course_key", "content", "uploaded_by", "uploaded_at"],
@@ -49,7 +50,7 @@ SCHEMA: dict[str, list[str]] = {
     "learning_sessions": [
         "id", "user_id", "kind", "course_key", "lesson_key", "question_key", "position",
         "answered", "correct", "parent_id", "chat_id", "message_id", "closed", "created_at",
-        "updated_at"
+        "updated_at", "seed",
     ],
     "lesson_progress": [
         "user_id", "course_key", "lesson_key", "furthest_card", "cards_done", "started_at",
@@ -93,7 +94,19 @@ SCHEMA: dict[str, list[str]] = {
         "id", "first_name", "last_name", "username", "telegram_language", "language",
         "display_name", "unit", "timezone", "start_payload", "onboarding_step", "onboarded_at",
         "is_active", "created_at", "last_seen_at", "current_course", "nudge_time", "nudge_days",
-        "desired_retention", "asked"
+        "desired_retention", "asked", "nip", "jabatan", "institution",
+    ],
+    "course_results": [
+        "user_id", "course_key", "attempts", "best_score", "last_at", "passed_at", "passed_on",
+        "started_on", "minutes",
+    ],
+    "evaluation_answers": [
+        "attempt_id", "user_id", "position", "lesson_key", "question_key", "chosen", "correct",
+        "answered_at",
+    ],
+    "evaluation_attempts": [
+        "id", "user_id", "course_key", "plan", "pass_mark", "position", "answered", "correct",
+        "chat_id", "message_id", "started_at", "finished_at", "score", "passed",
     ],
 }
 
