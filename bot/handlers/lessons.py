@@ -26,6 +26,7 @@ from bot.handlers.render import (
     send_screen,
 )
 from bot.i18n import t
+from bot.learning.evaluation import EvaluationStatus
 from bot.learning.service import Shown
 from bot.learning.views import LessonView
 from bot.storage.users import User
@@ -131,12 +132,10 @@ async def open_next(update: Update, context: SinauContext, user: User) -> None:
         sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
         return Shown(chat_id, sent.message_id)
 
-    learning = context.services.learning
-    waiting = await learning.evaluation_waiting(user)
-    if waiting is not None:
-        await send_screen(context.bot, chat_id, evaluation_offer(lang, waiting))
-        return
-    if await learning.open_next_lesson(user, show) is None:
+    step = await context.services.learning.next_step(user, show)
+    if isinstance(step, EvaluationStatus):
+        await send_screen(context.bot, chat_id, evaluation_offer(lang, step))
+    elif step is None:
         await context.bot.send_message(chat_id, t(lang, "learn.all_done"))
 
 

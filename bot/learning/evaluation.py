@@ -157,16 +157,6 @@ class EvaluationMixin:
             open_attempt=open_attempt is not None, questions=self._draw_size(course),
         )
 
-    async def evaluation_waiting(self, user: User) -> EvaluationStatus | None:
-        """The current course's evaluation when its lessons are done and it is not passed
-        (what /learn offers before moving on)."""
-        key = user.current_course
-        course = self.catalogue.course(key) if key else None
-        if course is None:
-            return None
-        status = await self.evaluation_status(user, course)
-        return status if status.ready and not status.passed else None
-
     async def course_results(self, user: User) -> dict[str, CourseResult]:
         """The learner's results by course key."""
         return {r.course_key: r for r in await self._evaluations.results(user.id)}

@@ -22,7 +22,7 @@ from bot.content.catalogue import CatalogueHolder
 from bot.content.models import Course, Lesson, Question
 from bot.learning import progress as prog
 from bot.learning import quiz, review
-from bot.learning.evaluation import EvaluationMixin
+from bot.learning.evaluation import EvaluationMixin, EvaluationStatus
 from bot.learning.reports import ReportsMixin
 from bot.learning.views import (
     AnswerOutcome,
@@ -177,8 +177,23 @@ class LearningService(ReportsMixin, EvaluationMixin):
     async def open_next_lesson(self, user: User,
                                present: Present[LessonView]) -> LessonView | None:
         """Show the next lesson of the current course; None when every course is complete."""
+        step = await self.next_step(user, present, evaluation=False)
+        return step if isinstance(step, LessonView) else None
+
+    async def next_step(self, user: User, present: Present[LessonView], *,
+                        evaluation: bool = True) -> LessonView | EvaluationStatus | None:
+        """What /learn does: the current course's final evaluation when its lessons are done
+        and it is not passed (``evaluation``), else the next lesson (shown); None when every
+        course is complete. The usual path costs no more than showing the lesson."""
         rows = await self._records.lessons(user.id)
-        target = self._resolve(user, self._progress_of(rows))
+        courses = self._progress_of(rows)
+        current = self.current_course_key(user)
+        chosen = next((c for c in courses if c.course.key == current), None)
+        if evaluation and chosen is not None and chosen.complete:
+            result = await self._evaluations.result(user.id, chosen.course.key)
+            if result is None or not result.passed:
+                return await self.evaluation_status(user, chosen.course)
+        target = self._resolve(user, courses)
         if target is None or target.next_lesson is None:
             return None
         return await self._show_lesson(user, target.course, target.next_lesson, rows, present)

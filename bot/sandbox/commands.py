@@ -33,6 +33,8 @@ Perintah sandbox / sandbox commands:
   :time besok 07:30     ke pukul 07:30 esok hari / to 07:30 tomorrow (also: tomorrow 07:30)
   :block                blokir bot / block the bot (writing again unblocks it)
   :press LABEL          tekan tombol berlabel / press the button whose text contains LABEL
+  :answer TEXT          jawab dengan pilihan yang memuat TEXT / answer with the option
+                        containing TEXT (options are shuffled, so scripts name them)
   :say TEXT             kirim teks apa adanya / send TEXT as typed (e.g. a number)
   :upload PATH          kirim berkas / send a file as a document
   :help   :quit"""
@@ -238,6 +240,19 @@ class Console:
                     return
         self.warn(f"tidak ada tombol / no button with {label!r}")
 
+    async def _answer_option(self, fragment: str) -> None:
+        """Press the letter of the newest question's option whose text contains ``fragment``
+        (options are shown in a shuffled order, so a script names the option, not its place)."""
+        wanted = fragment.casefold()
+        for message in reversed(self._in_thread()):
+            buttons = {b["text"]: b for b in inline_buttons(message)}
+            for line in str(message.get("text") or "").splitlines():
+                letter, dot, option = line.partition(". ")
+                if dot and letter in buttons and wanted and wanted in option.casefold():
+                    await self._press_button(message, buttons[letter])
+                    return
+        self.warn(f"tidak ada pilihan / no option with {fragment!r}")
+
     async def _press_button(self, target: Message, button: dict) -> None:
         if "callback_data" in button:
             query_id = await self.emu.press_button(
@@ -294,6 +309,7 @@ class Console:
             "block": self._block,
             "say": self._say,
             "press": self._press_label,
+            "answer": self._answer_option,
             "upload": self._upload,
         }
         handler = handlers.get(name)

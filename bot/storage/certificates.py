@@ -72,7 +72,7 @@ class CertificateRepository:
         """Insert unless the learner already has this course's certificate.
 
         Returns the stored certificate and whether it was created now. A code collision (one in
-        ~10^12) surfaces as ``Conflict`` so the caller can draw a new code.
+        ~10^20 for new codes) surfaces as ``Conflict`` so the caller can draw a new code.
         """
         created = await self._db.execute(
             """
