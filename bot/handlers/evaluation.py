@@ -16,6 +16,7 @@ from bot.handlers.progress import send_certificate
 from bot.handlers.render import (
     AnswerFirst,
     Screen,
+    as_new_message,
     button,
     edit,
     expired,
@@ -28,8 +29,6 @@ from bot.handlers.render import (
 )
 from bot.i18n import t
 from bot.learning.evaluation import EvaluationRefused, EvaluationResult, EvaluationStatus
-from bot.learning.service import Shown
-from bot.learning.views import LessonView, QuestionView
 from bot.storage.users import User
 
 
@@ -103,6 +102,18 @@ async def send_result(context: SinauContext, chat_id: int, user: User,
         await ask_for_certificate(context, chat_id, user)
 
 
+async def deliver_waiting(context: SinauContext, chat_id: int, user: User, *,
+                          ask_next: bool) -> None:
+    """After the name or the NIP was given: send the certificates that waited for it; with
+    ``ask_next``, ask for what the others still wait for (the NIP after the name)."""
+    learning = context.services.learning
+    issued = await learning.issue_pending_certificates(user)
+    for record in issued:
+        await send_certificate(context, chat_id, record)
+    if ask_next and not issued and await learning.pending_certificates(user):
+        await ask_for_certificate(context, chat_id, user)
+
+
 async def ask_for_certificate(context: SinauContext, chat_id: int, user: User) -> None:
     """A passed course's certificate waits for the name to print, then for the NIP: ask the
     first that is missing (each question's answer asks the next)."""
@@ -127,10 +138,8 @@ async def on_callback(update: Update, context: SinauContext) -> None:
         await expired(query, lang, now=now)
         return
     if press.action == "s":
-        async def show(view: QuestionView) -> Shown:
-            sent = await send_screen(context.bot, chat_id, question_message(lang, view))
-            return Shown(chat_id, sent.message_id)
-
+        # Always inline buttons: the options' places are the attempt's own (balanced) order.
+        show = as_new_message(context.bot, chat_id, lambda view: question_message(lang, view))
         wrapped = AnswerFirst(query, show, now)
         started = await learning.start_evaluation(user, press.args[0], wrapped)
         if isinstance(started, EvaluationRefused):
@@ -144,12 +153,9 @@ async def on_callback(update: Update, context: SinauContext) -> None:
             await expired(query, lang, now=now)
             return
         await query.answer()
-
-        async def show_lesson(view: LessonView) -> Shown:
-            sent = await send_screen(context.bot, chat_id, lesson_card(lang, view))
-            return Shown(chat_id, sent.message_id)
-
-        await learning.open_lesson(user, course.key, course.lessons[index].key, show_lesson)
+        await learning.open_lesson(user, course.key, course.lessons[index].key,
+                                   as_new_message(context.bot, chat_id,
+                                                  lambda view: lesson_card(lang, view)))
         return
     answered = await learning.answer_evaluation(user, chat_id, message_id, press.number(0),
                                                 press.number(1))

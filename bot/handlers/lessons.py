@@ -16,6 +16,7 @@ from bot.handlers.paging import page_of, paged, shows
 from bot.handlers.quiz import presenter
 from bot.handlers.render import (
     AnswerFirst,
+    as_new_message,
     bar,
     button,
     edit,
@@ -27,8 +28,6 @@ from bot.handlers.render import (
 )
 from bot.i18n import t
 from bot.learning.evaluation import EvaluationStatus
-from bot.learning.service import Shown
-from bot.learning.views import LessonView
 from bot.storage.users import User
 
 
@@ -126,12 +125,7 @@ async def open_next(update: Update, context: SinauContext, user: User) -> None:
     if update.effective_chat is None:
         return
     chat_id, lang = update.effective_chat.id, context.lang
-
-    async def show(view: LessonView) -> Shown:
-        text, markup = lesson_card(lang, view)
-        sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
-        return Shown(chat_id, sent.message_id)
-
+    show = as_new_message(context.bot, chat_id, lambda view: lesson_card(lang, view))
     step = await context.services.learning.next_step(user, show)
     if isinstance(step, EvaluationStatus):
         await send_screen(context.bot, chat_id, evaluation_offer(lang, step))

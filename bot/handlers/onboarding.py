@@ -170,17 +170,9 @@ async def _answered(update: Update, context: SinauContext, step: OnboardingStep)
     if (step.what in ("name", "nip") and step.ask == "saved"
             and update.effective_chat is not None):
         # The name or the NIP may be what a passed course's certificate waited for.
-        from bot.handlers.evaluation import ask_for_certificate
-        from bot.handlers.progress import send_certificate
+        from bot.handlers.evaluation import deliver_waiting
 
-        chat_id = update.effective_chat.id
-        learning = context.services.learning
-        if await learning.pending_certificates(user):
-            issued = await learning.issue_pending_certificates(user)
-            for record in issued:
-                await send_certificate(context, chat_id, record)
-            if not issued:
-                await ask_for_certificate(context, chat_id, user)
+        await deliver_waiting(context, update.effective_chat.id, user, ask_next=True)
 
 
 async def on_callback(update: Update, context: SinauContext) -> None:

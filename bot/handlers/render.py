@@ -20,6 +20,7 @@ from bot.learning import review as review_rules
 from bot.learning.certificates import format_long_date
 from bot.learning.jp import format_decimal
 from bot.learning.quiz import letter
+from bot.learning.service import Shown
 from bot.learning.views import LearnerSnapshot, LessonView, QuestionView, Recall, ReviewIdle
 
 MESSAGE_LIMIT = 4096
@@ -48,6 +49,17 @@ async def send_screen(bot: Any, chat_id: int, screen: Screen) -> Message:
     text, markup = screen
     sent: Message = await bot.send_message(chat_id, text, reply_markup=markup)
     return sent
+
+
+def as_new_message(bot: Any, chat_id: int,
+                   screen_of: Callable[[Any], Screen]) -> Callable[[Any], Awaitable[Shown]]:
+    """A presenter that sends each view as a new message (``screen_of`` renders it)."""
+
+    async def show(view: Any) -> Shown:
+        sent = await send_screen(bot, chat_id, screen_of(view))
+        return Shown(chat_id, sent.message_id)
+
+    return show
 
 
 def esc(text: str) -> str:

@@ -196,9 +196,7 @@ async def on_text(update: Update, context: SinauContext) -> bool:
     await message.reply_text(text, reply_markup=markup)
     if step.what in ("name", "nip"):
         # A passed course's certificate may have waited for this.
-        from bot.handlers.progress import send_certificate
+        from bot.handlers.evaluation import deliver_waiting
 
-        learning = context.services.learning
-        for record in await learning.issue_pending_certificates(step.user):
-            await send_certificate(context, message.chat_id, record)
+        await deliver_waiting(context, message.chat_id, step.user, ask_next=False)
     return True

@@ -25,7 +25,6 @@ from bot.learning.jp import format_jp
 from bot.learning.views import QuestionView
 from bot.storage.certificates import CertificateRecord
 from bot.storage.evaluations import (
-    Attempt,
     CourseResult,
     EvaluationRepository,
     PlannedQuestion,
@@ -145,7 +144,7 @@ class EvaluationMixin:
         result = await self._evaluations.result(user.id, course.key)
         retake_at = None
         if result is not None and not result.passed:
-            opens = result.last_at + timedelta(minutes=self.settings.evaluation_cooldown_minutes)
+            opens = self._retake_opens(result.last_at)
             retake_at = opens if opens > self.clock.now() else None
         open_attempt = await self._evaluations.open_attempt(user.id, course.key)
         return EvaluationStatus(
@@ -181,15 +180,20 @@ class EvaluationMixin:
         return tuple(PlannedQuestion(lesson, q.key, order)
                      for (lesson, q), order in zip(drawn, orders, strict=True))
 
-    def _view(self, course: Course, attempt: Attempt) -> QuestionView | None:
-        """The question an attempt has on screen (None if the pack lost it meanwhile)."""
-        planned = attempt.plan[attempt.position]
+    def _view(self, course: Course, plan: tuple[PlannedQuestion, ...],
+              position: int) -> QuestionView | None:
+        """Question ``position`` of a plan (None if the pack lost it meanwhile)."""
+        planned = plan[position]
         lesson = course.lesson(planned.lesson_key)
         question = lesson.question(planned.question_key) if lesson else None
         if lesson is None or question is None or not _order_fits(question, planned.order):
             return None
-        return QuestionView("evaluation", course, lesson, question, attempt.position,
-                            len(attempt.plan), order=planned.order)
+        return QuestionView("evaluation", course, lesson, question, position, len(plan),
+                            order=planned.order)
+
+    def _retake_opens(self, failed_at: datetime) -> datetime:
+        """When a retake opens after an attempt failed at ``failed_at``."""
+        return failed_at + timedelta(minutes=self.settings.evaluation_cooldown_minutes)
 
     async def start_evaluation(
         self, user: User, course_key: str,
@@ -207,7 +211,8 @@ class EvaluationMixin:
             return EvaluationRefused("passed", status)
         now = self.clock.now()
         open_attempt = await self._evaluations.open_attempt(user.id, course.key)
-        view = self._view(course, open_attempt) if open_attempt is not None else None
+        view = (self._view(course, open_attempt.plan, open_attempt.position)
+                if open_attempt is not None else None)
         if open_attempt is not None and view is not None and not open_attempt.answered:
             shown = await present(view)
             await self._evaluations.rebind(open_attempt.id, shown.chat_id, shown.message_id)
@@ -215,9 +220,7 @@ class EvaluationMixin:
         if status.retake_at is not None:
             return EvaluationRefused("cooldown", status)
         plan = self._draw(course)
-        draft = Attempt(0, user.id, course.key, plan, course.pass_mark, 0, False, 0, None, None,
-                        now, None, None, None)
-        view = self._view(course, draft)
+        view = self._view(course, plan, 0)
         assert view is not None
         shown = await present(view)
         async with self._db.transaction():
@@ -237,7 +240,8 @@ class EvaluationMixin:
                 or attempt.answered):
             return None
         course = self.catalogue.course(attempt.course_key)
-        view = self._view(course, attempt) if course is not None else None
+        view = (self._view(course, attempt.plan, attempt.position)
+                if course is not None else None)
         if course is None or view is None or not quiz.valid_option(view.question, option):
             return None
         correct = quiz.is_correct(view.question, option)
@@ -247,10 +251,7 @@ class EvaluationMixin:
                 if not await self._evaluations.record_answer(attempt, option, correct, now):
                     return None
                 await self._evaluations.advance(attempt.id, position)
-            moved = Attempt(attempt.id, user.id, course.key, attempt.plan, attempt.pass_mark,
-                            position + 1, False, 0, chat_id, message_id, attempt.started_at,
-                            None, None, None)
-            return EvaluationAnswered(self._view(course, moved), None)
+            return EvaluationAnswered(self._view(course, attempt.plan, position + 1), None)
         right = attempt.correct + int(correct)
         total = len(attempt.plan)
         score = score_of(right, total)
@@ -275,8 +276,7 @@ class EvaluationMixin:
             await self._review_now(user, course, missed, now)
         missed_lessons = tuple(x.key for x in course.lessons
                                if any(lesson == x.key for lesson, _ in missed))
-        retake_at = (None if passed else
-                     now + timedelta(minutes=self.settings.evaluation_cooldown_minutes))
+        retake_at = None if passed else self._retake_opens(now)
         certificate = await self._certify(user, course, result) if first_pass else None
         return EvaluationAnswered(None, EvaluationResult(
             course=course, right=right, total=total, score=score, pass_mark=attempt.pass_mark,

@@ -130,12 +130,6 @@ class EvaluationRepository:
         )
         return None if row is None else Attempt.from_row(row)
 
-    async def get(self, attempt_id: int) -> Attempt | None:
-        """An attempt by id."""
-        row = await self._db.fetch_one(
-            "SELECT * FROM evaluation_attempts WHERE id = ?", (attempt_id,))
-        return None if row is None else Attempt.from_row(row)
-
     async def open_attempt(self, user_id: int, course_key: str) -> Attempt | None:
         """The learner's unfinished attempt at a course, if any."""
         row = await self._db.fetch_one(
@@ -206,15 +200,6 @@ class EvaluationRepository:
             (attempt_id,),
         )
         return [(r["lesson_key"], r["question_key"]) for r in rows]
-
-    async def last_finished(self, user_id: int, course_key: str) -> Attempt | None:
-        """The learner's latest scored attempt at a course."""
-        row = await self._db.fetch_one(
-            "SELECT * FROM evaluation_attempts WHERE user_id = ? AND course_key = ?"
-            " AND score IS NOT NULL ORDER BY id DESC LIMIT 1",
-            (user_id, course_key),
-        )
-        return None if row is None else Attempt.from_row(row)
 
     # ------------------------------------------------------------------ results
 
