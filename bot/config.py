@@ -133,6 +133,8 @@ class AccessSettings(_Section):
     # NoDecode: the value is read here, so "[1, 2]" (the documented JSON list), "1, 2", a single
     # "1" and an empty value all work; anything else is refused in one line.
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    # A BKPSDM with one trainer per kelurahan keeps each trainer to the cohorts they run.
+    trainers_own_cohorts: bool = False
 
     @field_validator("admin_ids", mode="before")
     @classmethod

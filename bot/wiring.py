@@ -152,7 +152,8 @@ def compose(settings: Settings, clock: Clock, db: Database, catalogue: Catalogue
 
     # Trainer tools that learner services build on (joining a cohort, trainer invites).
     roles = RoleService(training_repo, settings.access.admin_ids, clock)
-    cohorts = CohortService(training_repo, clock)
+    cohorts = CohortService(training_repo, clock, roles=roles,
+                            trainers_own_cohorts=settings.access.trainers_own_cohorts)
 
     # Privacy first: people are recorded only if they were not erased (or started afresh).
     privacy = PrivacyService(PrivacyRepository(db), clock,

@@ -504,7 +504,7 @@ class DiscussionRepository:
             """
             SELECT DISTINCT cc.course_key FROM cohorts co
             JOIN cohort_courses cc ON cc.cohort_id = co.id
-            WHERE co.group_chat_id = ? AND co.archived = 0
+            WHERE co.group_chat_id = ? AND co.archived = 0 AND cc.active = 1
             """,
             (chat_id,),
         )
@@ -516,7 +516,8 @@ class DiscussionRepository:
         rows = await self._db.fetch_all(
             f"""
             SELECT co.id, co.group_chat_id,
-                   (SELECT {courses} FROM cohort_courses WHERE cohort_id = co.id) AS courses
+                   (SELECT {courses} FROM cohort_courses
+                    WHERE cohort_id = co.id AND active = 1) AS courses
             FROM cohort_members m JOIN cohorts co ON co.id = m.cohort_id
             WHERE m.user_id = ? AND co.archived = 0 AND co.group_chat_id IS NOT NULL
             ORDER BY co.id DESC

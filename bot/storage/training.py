@@ -40,10 +40,20 @@ class Cohort:
 
 @dataclass(frozen=True, slots=True)
 class CohortCourse:
-    """A course assigned to a cohort, with an optional deadline ('YYYY-MM-DD')."""
+    """A course on a cohort's path: its optional deadline (local date 'YYYY-MM-DD'), its place
+    in the path and when it was assigned (None for courses assigned before that was kept)."""
 
     course_key: str
     deadline: str | None
+    position: int = 0
+    assigned_at: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: Row) -> CohortCourse:
+        """Build from a ``cohort_courses`` row."""
+        assigned = row["assigned_at"]
+        return cls(row["course_key"], row["deadline"], int(row["position"]),
+                   None if assigned is None else epoch_of(assigned))
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +173,17 @@ class TrainingRepository:
         )
         return [Cohort.from_row(r) for r in rows]
 
+    async def cohorts_run_by(self, user_id: int) -> list[Cohort]:
+        """Active cohorts this trainer created, newest first, with member counts."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_COHORT_COLUMNS}, COUNT(m.user_id) AS members FROM cohorts c"
+            " LEFT JOIN cohort_members m ON m.cohort_id = c.id"
+            " WHERE c.archived = 0 AND c.created_by = ?"
+            " GROUP BY c.id ORDER BY c.created_at DESC, c.id DESC",
+            (user_id,),
+        )
+        return [Cohort.from_row(r) for r in rows]
+
     async def rename_cohort(self, cohort_id: int, name: str) -> bool:
         """Change the name; False if there is no such cohort."""
         return await self._db.execute(
@@ -194,34 +215,50 @@ class TrainingRepository:
         return None if row is None else Cohort.from_row(row)
 
     async def courses(self, cohort_id: int) -> list[CohortCourse]:
-        """The courses assigned to a cohort."""
+        """The courses assigned to a cohort, in the cohort's order (its members' path)."""
         rows = await self._db.fetch_all(
-            "SELECT course_key, deadline FROM cohort_courses WHERE cohort_id = ?"
-            " ORDER BY course_key",
+            "SELECT course_key, deadline, position, assigned_at FROM cohort_courses"
+            " WHERE cohort_id = ? AND active = 1 ORDER BY position, course_key",
             (cohort_id,),
         )
-        return [CohortCourse(r["course_key"], r["deadline"]) for r in rows]
+        return [CohortCourse.from_row(r) for r in rows]
 
-    async def toggle_course(self, cohort_id: int, course_key: str) -> bool:
-        """Assign the course if it was not, else unassign it; True when now assigned."""
+    async def toggle_course(self, cohort_id: int, course_key: str, now: datetime) -> bool:
+        """Assign the course if it was not, else unassign it; True when now assigned.
+
+        Unassigning keeps the row (inactive) so its deadline returns with it; assigning puts
+        the course at the end of the cohort's path."""
         async with self._db.transaction():
             if await self._db.execute(
-                "DELETE FROM cohort_courses WHERE cohort_id = ? AND course_key = ?",
+                "UPDATE cohort_courses SET active = 0"
+                " WHERE cohort_id = ? AND course_key = ? AND active = 1",
                 (cohort_id, course_key),
             ):
                 return False
-            await self._db.write(
-                "INSERT INTO cohort_courses (cohort_id, course_key) VALUES (?, ?)",
-                (cohort_id, course_key),
-            )
+            await self._assign(cohort_id, course_key, now)
         return True
 
-    async def set_deadline(self, cohort_id: int, course_key: str, deadline: str | None) -> None:
+    async def set_deadline(self, cohort_id: int, course_key: str, deadline: str | None,
+                           now: datetime) -> None:
         """Assign the course (if needed) with this deadline (None removes the deadline)."""
+        async with self._db.transaction():
+            await self._assign(cohort_id, course_key, now)
+            await self._db.write(
+                "UPDATE cohort_courses SET deadline = ? WHERE cohort_id = ? AND course_key = ?",
+                (deadline, cohort_id, course_key),
+            )
+
+    async def _assign(self, cohort_id: int, course_key: str, now: datetime) -> None:
+        """Make the course active in the cohort (at the end of its path if it was not)."""
         await self._db.write(
-            "INSERT INTO cohort_courses (cohort_id, course_key, deadline) VALUES (?, ?, ?)"
-            " ON CONFLICT (cohort_id, course_key) DO UPDATE SET deadline = excluded.deadline",
-            (cohort_id, course_key, deadline),
+            "INSERT INTO cohort_courses (cohort_id, course_key, position, assigned_at, active)"
+            " VALUES (?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM cohort_courses"
+            " WHERE cohort_id = ?), ?, 1)"
+            " ON CONFLICT (cohort_id, course_key) DO UPDATE SET active = 1,"
+            " position = CASE WHEN cohort_courses.active = 1 THEN cohort_courses.position"
+            " ELSE excluded.position END,"
+            " assigned_at = COALESCE(cohort_courses.assigned_at, excluded.assigned_at)",
+            (cohort_id, course_key, cohort_id, to_epoch(now)),
         )
 
     # ------------------------------------------------------------------ members

@@ -11,7 +11,7 @@ from typing import Literal
 from bot.clock import Clock
 from bot.storage.db import Conflict
 from bot.storage.training import Cohort, CohortCourse, Member, TrainingRepository
-from bot.training.roles import random_code
+from bot.training.roles import RoleService, random_code
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +63,30 @@ class JoinResult:
 class CohortService:
     """Create, list, rename, archive cohorts; assign courses; let learners join by link."""
 
-    def __init__(self, repo: TrainingRepository, clock: Clock) -> None:
+    def __init__(self, repo: TrainingRepository, clock: Clock, *, roles: RoleService,
+                 trainers_own_cohorts: bool = False) -> None:
         self._repo = repo
         self._clock = clock
+        self._roles = roles
+        self._own_only = trainers_own_cohorts
+
+    async def visible_to(self, user_id: int) -> list[Cohort]:
+        """The active cohorts this staff member may see and steer, newest first: every cohort
+        for an admin (or when trainers are not limited), else the ones the trainer runs."""
+        if not self._own_only or self._roles.is_admin(user_id):
+            return await self._repo.cohorts()
+        return await self._repo.cohorts_run_by(user_id)
+
+    async def may_see(self, user_id: int, cohort_id: int) -> bool:
+        """True when this staff member may read and steer this cohort (see visible_to)."""
+        if not self._own_only or self._roles.is_admin(user_id):
+            return True
+        return any(c.id == cohort_id for c in await self._repo.cohorts_run_by(user_id))
+
+    @property
+    def limited(self) -> bool:
+        """True when trainers see only their own cohorts (so "all learners" is admin-only)."""
+        return self._own_only
 
     async def create(self, name: str, *, by: int) -> Cohort:
         """A new cohort with a fresh invite code (``name`` must be clean, see clean_name)."""
@@ -99,12 +120,13 @@ class CohortService:
 
     async def toggle_course(self, cohort_id: int, course_key: str) -> bool:
         """Assign or unassign a course; True when it is now assigned."""
-        return await self._repo.toggle_course(cohort_id, course_key)
+        return await self._repo.toggle_course(cohort_id, course_key, self._clock.now())
 
     async def set_deadline(self, cohort_id: int, course_key: str, deadline: date | None) -> None:
         """Assign the course with a deadline (None clears it)."""
         await self._repo.set_deadline(
-            cohort_id, course_key, None if deadline is None else deadline.isoformat()
+            cohort_id, course_key, None if deadline is None else deadline.isoformat(),
+            self._clock.now(),
         )
 
     async def members(self, cohort_id: int, page: int = 0) -> list[Member]:

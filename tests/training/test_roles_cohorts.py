@@ -78,6 +78,15 @@ async def test_cohort_lifecycle(training: TrainingServices, db: Database,
     ]
     assert not await cohorts.toggle_course(cohort.id, "berakhlak")
     assert await cohorts.courses(cohort.id) == []
+    # Turned on again, the course comes back with its deadline, after the courses added since.
+    assert await cohorts.toggle_course(cohort.id, "pelayanan-publik")
+    assert await cohorts.toggle_course(cohort.id, "berakhlak")
+    assert [(c.course_key, c.deadline) for c in await cohorts.courses(cohort.id)] == [
+        ("pelayanan-publik", None), ("berakhlak", "2026-06-30")
+    ]
+    assert all(c.assigned_at is not None for c in await cohorts.courses(cohort.id))
+    assert not await cohorts.toggle_course(cohort.id, "berakhlak")
+    assert not await cohorts.toggle_course(cohort.id, "pelayanan-publik")
     await cohorts.archive(cohort.id)
     assert (await cohorts.join(cohort.invite_code, 7)).outcome == "archived"
     assert await cohorts.all() == []

@@ -23,7 +23,9 @@ SCHEMA: dict[str, list[str]] = {
     "chats": [
         "id", "type", "title", "is_forum", "language", "bot_status", "created_at", "updated_at"
     ],
-    "cohort_courses": ["cohort_id", "course_key", "deadline"],
+    "cohort_courses": [
+        "cohort_id", "course_key", "deadline", "position", "assigned_at", "active"
+    ],
     "cohort_members": ["cohort_id", "user_id", "joined_at"],
     "cohorts": [
         "id", "name", "invite_code", "created_by", "archived", "group_chat_id", "created_at"

@@ -68,7 +68,7 @@ async def group(db: Database) -> dict[str, int]:
             await ds.mark_week(OLD, week, state, NOW, thread_id=lesson.id)
     training = TrainingRepository(db)
     cohort = await training.create_cohort("Angkatan 1", "c_AAAAAAAAAA", TRAINER, NOW)
-    await training.toggle_course(cohort.id, "c")
+    await training.toggle_course(cohort.id, "c", NOW)
     await training.add_member(cohort.id, BUDI, NOW)
     assert await training.link_group(cohort.id, OLD)
     broadcast = await _broadcast(db, cohort.id)
