@@ -1,0 +1,2 @@
+-- Reserved (issue 15 in progress); replaced by its own migration before it lands.
+SELECT 1;
