@@ -100,6 +100,7 @@ def bot_env(api_url: str, db_path: Path, **settings: str) -> dict[str, str]:
         SINAU_DATABASE__PATH=str(db_path),
         PYTHONUNBUFFERED="1",
         PYTHONPATH=str(ROOT),  # bench.echo_bot from a fresh clone without installing bench
+        SINAU_DELIVERY__QUIET_HOURS="",  # a benchmark runs at any hour of the host's day
     )
     for key, value in settings.items():
         env[f"SINAU_{key.upper()}"] = value

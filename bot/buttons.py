@@ -54,7 +54,7 @@ def one_of(*values: str) -> Arg:
 
 LANGS = one_of("id", "en")
 DAYS = one_of("daily", "weekdays")
-REPORT = one_of("s", "j")  # /export's HR reports: SIASN, JP per person
+REPORT = one_of("s", "j", "p")  # /export's reports: SIASN, JP per person, progress
 PAGE = one_of("p")  # marks a page press where the action's other arities are answers
 
 #: (area, action) → argument kinds. An action may appear with several arities.
@@ -115,10 +115,25 @@ SPECS: Final[dict[tuple[str, str], tuple[tuple[Arg, ...], ...]]] = {
     ("ch", "t"): ((INT, KEY),),
     ("ch", "d"): ((INT, KEY),),
     ("ch", "m"): ((INT, INT),),
+    ("ch", "k"): ((INT, INT),),      # a page of the trainers an admin assigns to a cohort
+    ("ch", "kt"): ((INT, INT),),     # assign / unassign a trainer (cohort, user)
+    ("ch", "x"): ((INT, INT),),      # a page of members to pick one to remove
+    ("ch", "xm"): ((INT, INT),),     # confirm removing a member (cohort, user)
+    ("ch", "xy"): ((INT, INT),),     # remove them
+    ("ch", "g"): ((INT,),),          # /linkgroup: move this group to the cohort after all
+    ("ch", "gn"): ((INT,),),         # ... or keep it where it is
+    # People (admins): a page of a search (its id, page); a person's card, grant, revoke
+    # (user, search id or 0 for the staff list, page); a page of the staff list.
+    ("pp", "p"): ((INT, INT),),
+    ("pp", "o"): ((INT, INT, INT),),
+    ("pp", "g"): ((INT, INT, INT),),
+    ("pp", "r"): ((INT, INT, INT),),
+    ("pp", "t"): ((INT,),),
     ("ts", "c"): ((INT,),),
     ("ts", "w"): ((INT,),),
     ("ts", "p"): ((INT,),),
     ("ts", "l"): ((INT,),),          # a page of the cohort picker
+    ("ts", "b"): ((INT, INT),),      # a page of the members behind schedule
     ("ex", "c"): ((INT,),),
     ("ex", "l"): ((INT,),),
     # The HR reports (s: SIASN riwayat kursus, j: JP per person): the scope screen; all
@@ -137,7 +152,29 @@ SPECS: Final[dict[tuple[str, str], tuple[tuple[Arg, ...], ...]]] = {
     ("bc", "pa"): ((INT, INT),),       # pages: audience, course picker, lesson picker
     ("bc", "pc"): ((INT, INT),),
     ("bc", "pl"): ((INT, KEY, INT),),
-    ("bc", "sc"): ((INT, one_of("h", "m")),),
+    # Scheduling: a day (yyyymmdd), a time on it (hhmm), a typed time; test-send, urgent;
+    # the list of scheduled broadcasts, one to edit, its new text; back to the preview.
+    ("bc", "sd"): ((INT,), (INT, INT)),
+    ("bc", "st"): ((INT, INT, INT),),
+    ("bc", "ty"): ((INT,),),
+    ("bc", "ts"): ((INT,),),
+    ("bc", "ur"): ((INT,),),
+    ("bc", "sl"): ((), (one_of("n"),)),  # the list in place, or (n) as a new message
+    ("bc", "ed"): ((INT,),),
+    ("bc", "et"): ((INT,),),
+    ("bc", "pv"): ((INT,),),
+    # The stragglers of a cohort: its course picker, then one course.
+    ("bc", "ab"): ((INT, INT), (INT, INT, KEY)),
+    # Course versions: the uploaded courses (a page); a course's versions, history, restore;
+    # a pending version (by id): publish, pick a cohort for its trial (a page), try, discard.
+    ("cv", "l"): ((), (INT,)),
+    ("cv", "v"): ((KEY,),),
+    ("cv", "h"): ((KEY,),),
+    ("cv", "r"): ((KEY, INT),),      # restore, from the live version shown on the screen
+    ("cv", "p"): ((INT,),),
+    ("cv", "t"): ((INT,), (INT, INT)),
+    ("cv", "tc"): ((INT, INT),),
+    ("cv", "x"): ((INT,),),
     # Group discussions.
     ("ds", "who"): ((one_of("members", "trainers"),),),
     ("ds", "lang"): ((LANGS,),),

@@ -220,6 +220,36 @@ class DeliverySettings(_Section):
     safety_margin: float = Field(default=0.01, ge=0, lt=0.5)
     workers: int = Field(default=8, ge=1, le=256)
     pacing: bool = True
+    # Bulk sends (broadcasts, group prompts) wait out these local hours of each recipient:
+    # "HH:MM-HH:MM", across midnight when the start is later; "" sends at any hour.
+    quiet_hours: str = "21:00-06:00"
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _hours_range(cls, value: str) -> str:
+        text = value.strip()
+        if text:
+            quiet_window(text)
+        return text
+
+    @property
+    def quiet(self) -> tuple[time, time] | None:
+        """The quiet hours as (start, end) local times; None when bulk sends never wait."""
+        return quiet_window(self.quiet_hours) if self.quiet_hours else None
+
+
+def quiet_window(text: str) -> tuple[time, time]:
+    """Parse "HH:MM-HH:MM" into (start, end); ValueError naming what is wrong."""
+    start, sep, end = text.partition("-")
+    try:
+        if not sep:
+            raise ValueError
+        window = (time.fromisoformat(start.strip()), time.fromisoformat(end.strip()))
+    except ValueError:
+        raise ValueError('must be "HH:MM-HH:MM", for example "21:00-06:00"') from None
+    if window[0] == window[1]:
+        raise ValueError("start and end must differ (use \"\" for no quiet hours)")
+    return window
 
 
 class PrivacySettings(_Section):

@@ -31,6 +31,7 @@ from bot.content.loader import load_catalogue
 from bot.delivery.broadcast_runner import BroadcastRunner
 from bot.delivery.groups import GroupFollower, TelegramPort
 from bot.delivery.models import Claim, DeliveryResult, OutgoingMessage, Sender, Unclaim
+from bot.delivery.quiet import QuietHours
 from bot.delivery.sender import BulkSender
 from bot.delivery.stats import DeliveryStats
 from bot.discussion import Discussion
@@ -142,6 +143,9 @@ def compose(settings: Settings, clock: Clock, db: Database, catalogue: Catalogue
             guard: WorkerSession | None = None) -> Services:
     """Build every service over an open database, in dependency order."""
     zone = settings.zone
+    # Bulk sends wait out these hours of each recipient's day (None: they never wait).
+    window = settings.delivery.quiet
+    quiet = QuietHours(*window) if window is not None else None
     # Repositories: one per aggregate, private to the services that receive them.
     user_repo = UserRepository(db)
     chat_repo = ChatRepository(db)
@@ -151,9 +155,10 @@ def compose(settings: Settings, clock: Clock, db: Database, catalogue: Catalogue
     discussion_repo = DiscussionRepository(db)
 
     # Trainer tools that learner services build on (joining a cohort, trainer invites).
-    roles = RoleService(training_repo, settings.access.admin_ids, clock)
+    roles = RoleService(training_repo, settings.access.admin_ids, clock, users=user_repo)
     cohorts = CohortService(training_repo, clock, roles=roles,
-                            trainers_own_cohorts=settings.access.trainers_own_cohorts)
+                            trainers_own_cohorts=settings.access.trainers_own_cohorts,
+                            zone=zone)
 
     # Privacy first: people are recorded only if they were not erased (or started afresh).
     privacy = PrivacyService(PrivacyRepository(db), clock,
@@ -197,19 +202,23 @@ def compose(settings: Settings, clock: Clock, db: Database, catalogue: Catalogue
             discussion_repo, threads, store_text=settings.privacy.store_discussion_text),
         prompts=PromptService(discussion_repo, threads, catalogue, zone=zone,
                               weekday=settings.discussion.weekly_prompt_day,
-                              at=settings.discussion.weekly_prompt_time),
+                              at=settings.discussion.weekly_prompt_time, quiet=quiet),
         commands=MemberRate(5, timedelta(seconds=30), timedelta(minutes=1), clock.now),
         migrations=migrations,
     )
+    stats = StatsService(CohortStatsRepository(db), training_repo, catalogue, clock, zone,
+                         cohorts=cohorts, roles=roles,
+                         minutes_per_jp=settings.learning.minutes_per_jp,
+                         jp_target=settings.learning.annual_jp_target)
     training = TrainingServices(
         roles=roles,
         cohorts=cohorts,
         prompts=PromptBook(training_repo, clock),
-        stats=StatsService(CohortStatsRepository(db), training_repo, catalogue, clock, zone,
-                           minutes_per_jp=settings.learning.minutes_per_jp,
-                           jp_target=settings.learning.annual_jp_target),
+        stats=stats,
+        # The stragglers' audience is whoever stats finds behind when the broadcast starts.
         broadcasts=BroadcastService(BroadcastRepository(db), clock, sender, catalogue,
-                                    workers=settings.delivery.workers),
+                                    workers=settings.delivery.workers, quiet=quiet, zone=zone,
+                                    behind=stats.behind),
         uploads=CoursePacks(PackRepository(db), catalogue, clock, legacy_folder=(
             settings.database.sqlite_path.parent / "packs"
             if settings.database.engine == "sqlite" else None)),

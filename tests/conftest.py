@@ -32,6 +32,9 @@ from tests.e2e.harness import Sinau
 # python-telegram-bot warns on every RetryAfter unless its coming timedelta durations are opted
 # into; the bot opts in (bot.app), and so do tests that build a Bot themselves.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
+# The tests run on the wall clock: bulk sends wait for no quiet hours unless a test sets them
+# (Settings(delivery={"quiet_hours": ...}) wins over the environment).
+os.environ.setdefault("SINAU_DELIVERY__QUIET_HOURS", "")
 
 TEST_TOKEN = "123456789:AAH-test-token-for-sinau-000000000"
 

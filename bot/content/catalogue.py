@@ -1,12 +1,19 @@
 """The courses in memory: the ``Catalogue`` and the one holder the services read it from.
 
-A catalogue is immutable. An uploaded pack makes a new catalogue; ``CatalogueHolder.replace``
+A catalogue is immutable. A published pack makes a new catalogue; ``CatalogueHolder.replace``
 puts it in place, and every service that holds the holder sees it at its next read.
+
+A course version on trial is live for one cohort only. The holder keeps, besides the published
+catalogue, the trial courses of each such cohort; ``use`` sets the catalogue a learner's
+cohorts see as the one the rest of the task handling their update reads (a context variable,
+like the unit of work, so no other update reads it). Without any trial every read is the
+published catalogue, at no cost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from .models import Course, Lesson, Question
@@ -66,40 +73,77 @@ class Catalogue:
 
 
 class CatalogueHolder:
-    """The live catalogue: the one place it changes at run time (after an upload)."""
+    """The live catalogue: the one place it changes at run time (after a publish or a trial)."""
 
-    def __init__(self, catalogue: Catalogue) -> None:
-        self._current = catalogue
+    def __init__(self, catalogue: Catalogue,
+                 trials: Mapping[int, Mapping[str, Course]] | None = None) -> None:
+        self._published = catalogue
+        self._trials: Mapping[int, Mapping[str, Course]] = trials or {}
 
     @property
     def current(self) -> Catalogue:
-        """The catalogue in force now."""
-        return self._current
+        """The catalogue in force now, for this update (a trial cohort's, after ``use``)."""
+        scope = _scope.get()
+        if scope is not None and scope[0] is self:
+            return scope[1]
+        return self._published
 
-    def replace(self, catalogue: Catalogue) -> None:
-        """Make ``catalogue`` the one in force (one assignment: readers see old or new)."""
-        self._current = catalogue
+    @property
+    def published(self) -> Catalogue:
+        """The catalogue everyone outside a trial sees."""
+        return self._published
+
+    @property
+    def trials(self) -> Mapping[int, Mapping[str, Course]]:
+        """Cohort id → course key → the version that cohort is trying."""
+        return self._trials
+
+    def replace(self, catalogue: Catalogue,
+                trials: Mapping[int, Mapping[str, Course]] | None = None) -> None:
+        """Make ``catalogue`` (and ``trials``) the ones in force (one assignment each)."""
+        self._published = catalogue
+        self._trials = trials or {}
+
+    def for_cohorts(self, cohort_ids: Iterable[int]) -> Catalogue:
+        """The published catalogue with the trial courses of these cohorts over it."""
+        trying = {key: course for cohort in sorted(set(cohort_ids))
+                  for key, course in self._trials.get(cohort, {}).items()}
+        if not trying:
+            return self._published
+        courses = {c.key: c for c in self._published}
+        courses.update(trying)
+        return Catalogue.of(courses.values())
+
+    def use(self, catalogue: Catalogue | None) -> None:
+        """Read ``catalogue`` for the rest of this task (None: the published one)."""
+        _scope.set(None if catalogue is None or catalogue is self._published
+                   else (self, catalogue))
 
     # The holder reads like the catalogue it holds, so callers need not unwrap it.
     def __iter__(self) -> Iterator[Course]:
-        return iter(self._current)
+        return iter(self.current)
 
     def __len__(self) -> int:
-        return len(self._current)
+        return len(self.current)
 
     def course(self, key: str) -> Course | None:
         """The course with this key in the current catalogue."""
-        return self._current.course(key)
+        return self.current.course(key)
 
     def lesson(self, course_key: str, lesson_key: str) -> Lesson | None:
         """The lesson in the current catalogue."""
-        return self._current.lesson(course_key, lesson_key)
+        return self.current.lesson(course_key, lesson_key)
 
     def question(self, course_key: str, lesson_key: str, question_key: str) -> Question | None:
         """The question in the current catalogue."""
-        return self._current.question(course_key, lesson_key, question_key)
+        return self.current.question(course_key, lesson_key, question_key)
 
     @property
     def courses(self) -> tuple[Course, ...]:
         """The current catalogue's courses, in order."""
-        return self._current.courses
+        return self.current.courses
+
+
+#: The catalogue the task handling an update reads, when a trial applies to its learner.
+_scope: ContextVar[tuple[CatalogueHolder, Catalogue] | None] = ContextVar(
+    "sinau_catalogue", default=None)

@@ -1,6 +1,7 @@
 """Running broadcasts: one task per broadcast, the trainer's progress message (edited at most
 every 3 seconds, only when its text changed), the final report, and the recovery report of
-sends a crash left uncertain.
+sends a crash left uncertain. A broadcast whose remaining recipients wait out their quiet
+hours says so in its progress message and runs again, as a new task, when the first is due.
 
 The broadcast service decides who gets what and sends through the bulk sender; this module is
 its Telegram side (the progress message is an ordinary message edit).
@@ -24,9 +25,12 @@ logger = logging.getLogger(__name__)
 
 
 def progress_text(lang: str, progress: Progress) -> SafeHtml:
-    """The trainer's progress message while a broadcast runs."""
-    return t(lang, "broadcast.progress", id=progress.broadcast_id, sent=progress.sent,
+    """The trainer's progress message while a broadcast runs (or waits out quiet hours)."""
+    text = t(lang, "broadcast.progress", id=progress.broadcast_id, sent=progress.sent,
              failed=progress.failed, blocked=progress.blocked, remaining=progress.remaining)
+    if progress.held:
+        text = SafeHtml(text + "\n" + t(lang, "schedule.held", count=progress.held))
+    return text
 
 
 def report_text(lang: str, progress: Progress) -> SafeHtml:
@@ -48,6 +52,9 @@ class BroadcastRunner:
         self._bot = bot
         # The leadership term whose start was followed by the recovery report (0: none yet).
         self.recovered_term = 0
+        # What each progress message shows now: a broadcast that waited out quiet hours runs
+        # again as a new task, and an identical edit is refused ("message is not modified").
+        self._shown: dict[int, str] = {}
 
     def start(self, host: TaskHost, broadcast_id: int) -> None:
         """Run the broadcast as a task of the host (no-op if it already runs here)."""
@@ -81,15 +88,15 @@ class BroadcastRunner:
         if broadcast is None:
             return
         lang = broadcast.lang
-        shown = {"text": ""}
+        shown = self._shown
         cancel = [[InlineKeyboardButton(label(lang, "broadcast.btn_cancel"),
                                         callback_data=data("bc", "x", broadcast_id))]]
 
         async def on_progress(progress: Progress) -> None:
             text = progress_text(lang, progress)
-            if text == shown["text"]:
+            if text == shown.get(broadcast_id):
                 return  # Telegram answers "message is not modified" to an identical edit
-            shown["text"] = text
+            shown[broadcast_id] = text
             await self._edit(broadcast, text, cancel)
 
         try:
@@ -101,6 +108,7 @@ class BroadcastRunner:
             return
         if final is None:
             return
+        shown.pop(broadcast_id, None)
         report = report_text(lang, final)
         await self._edit(broadcast, report, None)
         if broadcast.progress_chat_id is not None:

@@ -3,7 +3,9 @@
 The weekly prompt goes to every group linked to a cohort, at most once per ISO week (in the
 bot's time zone): the ledger row is claimed before the send and marked after, so a restart or
 a second tick never sends it twice. It takes the next lesson, in the cohort's course order,
-that has a discussion prompt and no thread in the group yet.
+that has a discussion prompt and no thread in the group yet. Inside the quiet hours of bulk
+sends (in the bot's zone, the groups' zone) it waits: a group linked at night gets its prompt
+when they end.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.content.catalogue import CatalogueHolder
 from bot.content.models import Course, Lesson
+from bot.delivery.quiet import QuietHours
 from bot.discussion.threads import GroupPort, OpenResult, ThreadService, link_of
 from bot.i18n import t
 from bot.storage.discussion import DiscussionRepository
@@ -78,7 +81,8 @@ class PromptService:
 
     def __init__(self, repo: DiscussionRepository, threads: ThreadService,
                  catalogue: CatalogueHolder,
-                 *, zone: ZoneInfo, weekday: str = "mon", at: time = time(9, 0)) -> None:
+                 *, zone: ZoneInfo, weekday: str = "mon", at: time = time(9, 0),
+                 quiet: QuietHours | None = None) -> None:
         if weekday not in WEEKDAYS:
             raise ValueError(f"weekday must be one of {WEEKDAYS}")
         self._repo = repo
@@ -87,6 +91,7 @@ class PromptService:
         self.zone = zone
         self.weekday = weekday
         self.at = at
+        self.quiet = quiet
         self.runs = 0  # weekly checks made since start (for health checks and tests)
 
     # ---------------------------------------------------------- lesson prompt
@@ -125,7 +130,9 @@ class PromptService:
 
     # ---------------------------------------------------------- weekly prompt
     def due(self, now: datetime) -> bool:
-        """True once this week's prompt moment has passed."""
+        """True once this week's prompt moment has passed, outside quiet hours."""
+        if self.quiet is not None and self.quiet.held_until(now, self.zone) is not None:
+            return False
         return now >= week_start(now, self.zone, self.weekday, self.at)
 
     def next_lesson(self, course_keys: list[str], done: set[tuple[str, str]]

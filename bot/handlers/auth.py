@@ -1,7 +1,8 @@
 """Authorization for trainer tools: THE one place where roles are checked.
 
-Every trainer command, message handler and callback is wrapped in ``require_role``; a learner or
-a stranger gets a polite refusal in their language and nothing else happens.
+Every trainer command, message handler and callback is wrapped in ``require_role``; anyone
+without the role gets a polite refusal in their language that names the role needed (a trainer
+trying an admin command is told it is for admins), and nothing else happens.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def require_role(role: Role) -> Callable[[Handler], Handler]:
                 context.services.training.roles.has(sender.id, role)
             ):
                 return await func(update, context)
-            await refuse(update, context)
+            await refuse(update, context, role)
             return None
 
         guarded.required_role = role  # type: ignore[attr-defined]
@@ -45,17 +46,22 @@ def require_role(role: Role) -> Callable[[Handler], Handler]:
     return decorate
 
 
-async def refuse(update: Update, context: SinauContext) -> None:
-    """Tell the sender, politely and briefly, that this is for trainers only."""
+#: The refusal that names each role a command may need.
+REFUSALS: dict[Role, str] = {"trainer": "auth.refused", "admin": "people.refused_admin"}
+
+
+async def refuse(update: Update, context: SinauContext, role: Role = "trainer") -> None:
+    """Tell the sender, politely and briefly, which role this needs (trainer or admin)."""
     sender = update.effective_user
     logger.info("refused %s for user %s", _name(update), sender.id if sender else None)
+    key = REFUSALS.get(role, "auth.refused")
     query = update.callback_query
     if query is not None:
-        await query.answer(context.t("auth.refused"), show_alert=True)
+        await query.answer(context.label(key), show_alert=True)
         return
     message = update.effective_message
     if message is not None:
-        await message.reply_text(context.t("auth.refused"))
+        await message.reply_text(context.t(key))
 
 
 def _name(update: Update) -> str:

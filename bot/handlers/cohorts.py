@@ -12,12 +12,20 @@ from telegram.error import BadRequest
 from bot.buttons import data, parse
 from bot.context import SinauContext
 from bot.handlers.auth import require_role
-from bot.handlers.paging import page_of, paged
+from bot.handlers.paging import PAGE_SIZE, page_count, page_of, paged
 from bot.i18n import SafeHtml
 from bot.storage.training import Cohort
-from bot.training.cohorts import MEMBERS_PAGE, clean_name, invite_link, parse_deadline
+from bot.training.cohorts import (
+    MEMBERS_PAGE,
+    PastDeadline,
+    clean_name,
+    invite_link,
+    parse_deadline,
+)
 
 Keyboard = list[list[InlineKeyboardButton]]
+#: ``/cohort <word> <name>`` creates a cohort with any of these words (both languages).
+CREATE_WORDS = frozenset({"buat", "baru", "create", "new"})
 
 
 def _button(context: SinauContext, key: str, callback: str,
@@ -40,11 +48,18 @@ async def show_menu(update: Update, text: str, keyboard: Keyboard) -> None:
         await update.effective_message.reply_text(text, reply_markup=markup)
 
 
+def _viewer(context: SinauContext) -> int:
+    """Who is looking (the middleware recorded them before any trainer handler runs; 0, who
+    may see nothing, if it could not)."""
+    return context.user.id if context.user is not None else 0
+
+
 async def _list_view(context: SinauContext, page: int = 0) -> tuple[str, Keyboard]:
-    """A page of the cohorts, then "new cohort"."""
-    cohorts = await context.services.training.cohorts.all()
+    """A page of the cohorts this trainer may see (CohortService.visible_to), then "new"."""
+    service = context.services.training.cohorts
+    cohorts = await service.visible_to(_viewer(context))
     # Archived cohorts come last, marked 🗄: their card is the only way to restore them.
-    archived = await context.services.training.cohorts.all(archived=True)
+    archived = await service.visible_to(_viewer(context), archived=True)
     rows = [
         [_button(context, "cohort.item", data("ch", "o", c.id), name=c.name, members=c.members)]
         for c in cohorts
@@ -79,6 +94,10 @@ async def card_view(context: SinauContext, cohort: Cohort) -> tuple[str, Keyboar
         context.t("cohort.group_no", id=cohort.id),
         link=invite_link(context.bot.username, cohort.invite_code),
     )
+    trainers = await context.services.training.cohorts.trainers(cohort.id)
+    if trainers:
+        names = await context.services.training.roles.names(trainers)
+        text = SafeHtml(text + "\n" + context.t("people.card_trainers", names=", ".join(names)))
     if cohort.archived:
         text = SafeHtml(text + "\n" + context.t("cohort.archived_note"))
         return text, [[_button(context, "cohort.btn_restore", data("ch", "u", cohort.id))],
@@ -90,6 +109,9 @@ async def card_view(context: SinauContext, cohort: Cohort) -> tuple[str, Keyboar
          _button(context, "cohort.btn_archive", data("ch", "a", cohort.id))],
         [_button(context, "cohort.btn_back", data("ch", "l"))],
     ]
+    if context.services.training.roles.is_admin(_viewer(context)):
+        # Only an admin assigns trainers (with access.trainers_own_cohorts, what they see).
+        rows.insert(2, [_button(context, "people.btn_trainers", data("ch", "k", cohort.id, 0))])
     return text, rows
 
 
@@ -133,19 +155,73 @@ async def _members_view(context: SinauContext, cohort: Cohort, page: int) -> tup
     if (page + 1) * MEMBERS_PAGE < cohort.members:
         nav.append(InlineKeyboardButton("▶️", callback_data=data("ch", "m", cohort.id, page + 1)))
     rows = [nav] if nav else []
+    if cohort.members and not cohort.archived:
+        rows.append([_button(context, "people.btn_remove_members", data("ch", "x", cohort.id, 0))])
     rows.append([_button(context, "cohort.btn_back", data("ch", "o", cohort.id))])
     return SafeHtml("\n".join(lines)), rows
 
 
+async def _remove_pick_view(context: SinauContext, cohort: Cohort,
+                            page: int) -> tuple[str, Keyboard]:
+    """A page of members as buttons: the one pressed is asked about before removal."""
+    pages = page_count(cohort.members)
+    page = min(max(page, 0), pages - 1)
+    members = await context.services.training.cohorts.members(cohort.id, page, size=PAGE_SIZE)
+    rows: Keyboard = [[InlineKeyboardButton(
+        f"{m.name} — {m.unit}" if m.unit else m.name,
+        callback_data=data("ch", "xm", cohort.id, m.user_id))] for m in members]
+    nav = []
+    if page > 0:
+        nav.append(_button(context, "paging.previous", data("ch", "x", cohort.id, page - 1)))
+    if page < pages - 1:
+        nav.append(_button(context, "paging.next", data("ch", "x", cohort.id, page + 1)))
+    if nav:
+        rows.append(nav)
+    rows.append([_button(context, "cohort.btn_back", data("ch", "m", cohort.id, 0))])
+    text = context.t("people.remove_pick", name=cohort.name)
+    if pages > 1:
+        text = SafeHtml(text + "\n\n" + context.t("paging.page", page=page + 1, pages=pages))
+    return text, rows
+
+
+async def _trainers_view(context: SinauContext, cohort: Cohort,
+                         page: int = 0) -> tuple[str, Keyboard]:
+    """The trainers an admin may assign to the cohort, ✅ for the assigned ones (paged)."""
+    trainers = await context.services.training.roles.trainers()
+    assigned = set(await context.services.training.cohorts.trainers(cohort.id))
+    rows = [[InlineKeyboardButton(
+        ("✅ " if p.id in assigned else "▫️ ") + p.user.name,
+        callback_data=data("ch", "kt", cohort.id, p.id))] for p in trainers]
+    shown = paged(rows, page, lambda n: data("ch", "k", cohort.id, n), context.lang)
+    key = "people.trainers_title" if trainers else "people.trainers_none"
+    text = shown.with_note(context.t(key, name=cohort.name), context.lang)
+    back = [_button(context, "cohort.btn_back", data("ch", "o", cohort.id))]
+    return SafeHtml(text), [*shown.rows, back]
+
+
+def _private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == chat.PRIVATE
+
+
+def _is_id(word: str) -> bool:
+    """Plain digits short enough for an id column (no "²", no 30-digit number)."""
+    return word.isascii() and word.isdigit() and len(word) <= 15
+
+
 @require_role("trainer")
 async def cohort_command(update: Update, context: SinauContext) -> None:
-    """/cohort lists cohorts; /cohort new <name> creates one at once."""
+    """/cohort lists cohorts; /cohort buat <name> creates one; /cohort <number> opens one."""
     message = update.effective_message
     sender = update.effective_user
     if message is None or sender is None:
         return
     args = list(context.args or [])
-    if args and args[0].lower() in ("new", "baru"):
+    if not args:
+        await show_menu(update, *await _list_view(context))
+        return
+    word = args[0].lower()
+    if word in CREATE_WORDS:
         name = clean_name(" ".join(args[1:]))
         if name is None:
             await context.services.training.prompts.ask(sender.id, "cohort_name")
@@ -153,7 +229,14 @@ async def cohort_command(update: Update, context: SinauContext) -> None:
             return
         await _create(update, context, name)
         return
-    await show_menu(update, *await _list_view(context))
+    cohorts = context.services.training.cohorts
+    cohort = await cohorts.get(int(word)) if len(args) == 1 and _is_id(word) else None
+    if cohort is None:
+        await message.reply_text(context.t("people.cohort_usage"))
+    elif not await cohorts.may_see(sender.id, cohort.id):
+        await message.reply_text(context.t("people.not_your_cohort"))
+    else:
+        await show_menu(update, *await card_view(context, cohort))
 
 
 async def _create(update: Update, context: SinauContext, name: str) -> None:
@@ -188,6 +271,10 @@ async def answer_text(update: Update, context: SinauContext, kind: str, ref: str
         await prompts.close(sender.id)
         await message.reply_text(context.t("common.expired_button"))
         return
+    if not await cohorts.may_see(sender.id, cohort.id):
+        await prompts.close(sender.id)
+        await message.reply_text(context.t("people.not_your_cohort"))
+        return
     if kind == "cohort_rename":
         name = clean_name(text)
         if name is None:
@@ -199,7 +286,11 @@ async def answer_text(update: Update, context: SinauContext, kind: str, ref: str
         if deadline is None and text.strip() != "-":
             await message.reply_text(context.t("cohort.bad_deadline"))
             return
-        await cohorts.set_deadline(cohort.id, course_key, deadline)
+        try:
+            await cohorts.set_deadline(cohort.id, course_key, deadline)
+        except PastDeadline:
+            await message.reply_text(context.t("path.deadline_past", date=text.strip()))
+            return
     await prompts.close(sender.id)
     fresh = await cohorts.get(cohort.id)
     assert fresh is not None
@@ -232,6 +323,16 @@ async def on_button(update: Update, context: SinauContext) -> None:
     if cohort is None:
         await query.answer(context.t("common.expired_button"))
         return
+    if not await training.cohorts.may_see(sender.id, cohort.id):
+        # A forged or stale button for a cohort another trainer runs: refused, nothing done.
+        await query.answer(context.label("people.not_your_cohort"), show_alert=True)
+        return
+    if action in _PEOPLE_ACTIONS:
+        await _people_button(update, context, cohort, press.action, press.number(1))
+        return
+    if action in _LINK_ACTIONS:
+        await _link_button(update, context, cohort, action)
+        return
     course_key = args[1] if len(args) > 1 else ""
     if action in ("t", "d") and context.services.catalogue.course(course_key) is None:
         await query.answer(context.t("common.expired_button"))
@@ -258,4 +359,84 @@ async def on_button(update: Update, context: SinauContext) -> None:
         await training.prompts.ask(sender.id, "cohort_deadline", f"{cohort.id}:{course_key}")
         await show_menu(update, context.t("cohort.ask_deadline"), [])
     elif action == "m":
+        if not _private(update):
+            await show_menu(update, context.t("people.private_only"), [])
+            return
         await show_menu(update, *await _members_view(context, cohort, press.number(1)))
+
+
+# Buttons about people in a cohort: removing members (private chats only: names and units),
+# assigning trainers (admins only).
+_PEOPLE_ACTIONS = frozenset({"x", "xm", "xy", "k", "kt"})
+_LINK_ACTIONS = frozenset({"g", "gn"})
+
+
+async def _people_button(update: Update, context: SinauContext, cohort: Cohort, action: str,
+                         number: int) -> None:
+    """``ch:x`` / ``xm`` / ``xy``: pick, confirm, remove a member; ``ch:k`` / ``kt``: the
+    cohort's trainers (a page of them; assign or unassign one)."""
+    query = update.callback_query
+    assert query is not None
+    training = context.services.training
+    if not _private(update):
+        await query.answer(context.label("people.private_only"), show_alert=True)
+        return
+    if action in ("k", "kt"):
+        if not training.roles.is_admin(query.from_user.id):
+            await query.answer(context.label("people.refused_admin"), show_alert=True)
+            return
+        if action == "kt":
+            try:
+                await training.cohorts.toggle_trainer(cohort.id, number, by=query.from_user.id)
+            except ValueError:  # revoked since the list was shown
+                await query.answer(context.t("common.expired_button"))
+                return
+        await query.answer()
+        await show_menu(update, *await _trainers_view(context, cohort,
+                                                      number if action == "k" else 0))
+        return
+    if cohort.archived:
+        await query.answer(context.t("common.expired_button"))
+        return
+    if action == "x":
+        await query.answer()
+        await show_menu(update, *await _remove_pick_view(context, cohort, number))
+        return
+    member = await training.cohorts.member(cohort.id, number)
+    if member is None:
+        await query.answer(context.label("people.not_member"), show_alert=True)
+        await show_menu(update, *await _remove_pick_view(context, cohort, 0))
+        return
+    if action == "xm":
+        await query.answer()
+        await show_menu(update, context.t("people.remove_confirm", member=member.name,
+                                          name=cohort.name), [
+            [_button(context, "people.btn_remove_yes", data("ch", "xy", cohort.id, number)),
+             _button(context, "people.btn_cancel", data("ch", "x", cohort.id, 0))]])
+        return
+    await training.cohorts.remove_member(cohort.id, number)
+    await query.answer(context.label("people.removed", member=member.name))
+    fresh = await training.cohorts.get(cohort.id)
+    assert fresh is not None
+    await show_menu(update, *await _members_view(context, fresh, 0))
+
+
+async def _link_button(update: Update, context: SinauContext, cohort: Cohort,
+                       action: str) -> None:
+    """``ch:g``: move the group this was pressed in to the cohort after all; ``ch:gn``: not."""
+    query = update.callback_query
+    assert query is not None
+    chat = update.effective_chat
+    if chat is None or chat.type not in (chat.GROUP, chat.SUPERGROUP) or cohort.archived:
+        await query.answer(context.t("common.expired_button"))
+        return
+    cohorts = context.services.training.cohorts
+    current = await cohorts.for_group(chat.id)
+    await query.answer()
+    if action == "g":
+        await cohorts.link_group(cohort.id, chat.id)
+        await show_menu(update, context.t("cohort.linked", name=cohort.name), [])
+    elif current is not None:
+        await show_menu(update, context.t("people.relink_kept", current=current.name), [])
+    else:
+        await show_menu(update, context.t("common.expired_button"), [])

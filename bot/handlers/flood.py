@@ -7,6 +7,11 @@ processor's hook) because a chat's updates are handled one after another: counte
 flood waiting behind its own paced replies would look slow and never be caught. Group
 discussions keep their finer rules (commands and counted posts per member) on the same
 counting rule, bot.safety.MemberRate.
+
+Trainers and admins are not counted in groups: running a session they send many commands in a
+row, and the group's members should see the answers. The check costs no database round trip
+(RoleService.known_staff: a cached set of trainers, refreshed in the background once a minute);
+in private chats everyone is counted, staff included, and anyone else is counted everywhere.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         services = app.bot_data.services
         sender = _sender(update)
         if services is None or sender is None or not isinstance(update, Update):
+            return True
+        chat = update.effective_chat
+        if (chat is not None and chat.type in (chat.GROUP, chat.SUPERGROUP)
+                and services.training.roles.known_staff(sender)):
             return True
         return services.flood.arrived(update.update_id, sender)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.i18n import LANGUAGES, t
+from bot.i18n import LANGUAGES, label
 
 if TYPE_CHECKING:
     from bot.wiring import Services
@@ -23,15 +23,27 @@ COMMANDS: tuple[str, ...] = (
 # Group chats get the discussion commands instead.
 GROUP_COMMANDS: tuple[str, ...] = ("discuss", "threads", "summary", "best", "close",
                                    "group_settings")
-#: Commands of trainers and admins, shown in their own chat's menu (not in the learners' menu).
-TRAINER_COMMANDS: tuple[str, ...] = ("trainer", "cohort", "broadcast", "stats", "export",
-                                     "upload")
-ADMIN_COMMANDS: tuple[str, ...] = ("grant", "revoke", "revoke_cert")
+#: Commands of trainers and admins, shown in their own chat's menu (not in the learners' menu)
+#: and listed by /trainer: every command guarded by require_role("trainer") or ("admin") is
+#: in one of these (tests/e2e/test_trainer_tools.py checks it against the registered ones).
+TRAINER_COMMANDS: tuple[str, ...] = ("trainer", "cohort", "broadcast", "scheduled", "stats",
+                                     "export", "upload", "versions", "restore_course",
+                                     "linkgroup")
+ADMIN_COMMANDS: tuple[str, ...] = ("grant", "revoke", "users", "trainers", "revoke_cert")
+# Commands described outside the "commands" table of the catalogues.
+_DESCRIPTIONS = {"linkgroup": "people.cmd_linkgroup", "users": "people.cmd_users",
+                 "trainers": "people.cmd_trainers", "scheduled": "schedule.cmd_scheduled",
+                 "versions": "versions.cmd_versions", "restore_course": "versions.cmd_restore"}
+
+
+def describe(lang: str, name: str) -> str:
+    """A command's one-line description in ``lang`` (plain text, as menus show it)."""
+    return label(lang, _DESCRIPTIONS.get(name, f"commands.{name}"))
 
 
 def command_list(lang: str, names: tuple[str, ...] = COMMANDS) -> list[BotCommand]:
     """The commands ``names`` as Telegram's menu shows them, described in ``lang``."""
-    return [BotCommand(name, t(lang, f"commands.{name}")) for name in names]
+    return [BotCommand(name, describe(lang, name)) for name in names]
 
 
 def staff_commands(lang: str, role: str) -> list[BotCommand]:

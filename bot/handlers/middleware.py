@@ -25,6 +25,7 @@ async def track(update: Update, context: SinauContext) -> None:
     """Record who sent the update and set ``context.user`` and ``context.lang``."""
     services = context.services
     services.metrics.updates += 1
+    services.catalogue.use(None)   # the published catalogue, unless a trial applies (below)
     message = update.effective_message
     if message is not None and message.date is not None:
         # Telegram's timestamps are the reference; follow them if ours lag behind.
@@ -45,6 +46,9 @@ async def track(update: Update, context: SinauContext) -> None:
         return
     context.user = user
     context.lang = choose_language(user.language, sender.language_code)
+    # A member of a cohort trying a course version reads that version in this update (no
+    # query while no trial runs: bot.training.upload).
+    await services.training.uploads.scope_to(user.id)
 
 
 async def _erased(update: Update, context: SinauContext, sender: User) -> None:

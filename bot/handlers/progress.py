@@ -24,6 +24,7 @@ from bot.handlers.render import (
     keyboard,
     onboarded,
     percent,
+    programme_lines,
 )
 from bot.i18n import SafeHtml, choose_language, label, t
 from bot.learning.certificates import REASON_MAX_LENGTH, Verification, format_long_date
@@ -83,6 +84,9 @@ async def _progress(context: SinauContext, user: User,
     # The current course first, then the unfinished ones: those are what the learner is doing.
     shown.sort(key=lambda c: (c.course.key != current, c.complete))
     lines: list[str] = [t(lang, "progress.title")]
+    # The learner's cohorts, each with its path and deadlines (bot/learning/path.py).
+    if programmes := await learning.paths(user):
+        lines.append("\n".join(programme_lines(lang, programmes, learning.today(user))))
     results = await learning.course_results(user)
     evaluate: list[str] = []  # courses whose lessons are done and whose evaluation is not
     for c in shown[:PROGRESS_COURSES]:

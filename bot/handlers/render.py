@@ -6,7 +6,7 @@ import contextlib
 import html
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
@@ -19,6 +19,7 @@ from bot.i18n import SafeHtml, label, t
 from bot.learning import review as review_rules
 from bot.learning.certificates import format_long_date
 from bot.learning.jp import format_decimal
+from bot.learning.path import Programme, deadline_text
 from bot.learning.quiz import letter
 from bot.learning.service import Shown
 from bot.learning.views import LearnerSnapshot, LessonView, QuestionView, Recall, ReviewIdle
@@ -108,6 +109,8 @@ def dashboard(lang: str, name: str, snap: LearnerSnapshot) -> tuple[str, InlineK
                        minutes=snap.lesson_minutes, course=snap.course_title.get(lang)))
     else:
         lines.append(t(lang, "dashboard.all_done"))
+    if snap.programmes and snap.today is not None:
+        lines.extend(["", *programme_lines(lang, snap.programmes, snap.today), ""])
     lines.append(t(lang, "dashboard.reviews", count=snap.reviews_due))
     lines.append(t(lang, "dashboard.streak", days=snap.streak))
     lines.append(t(lang, "dashboard.jp", jp=jp_text(snap.jp_year, lang), target=snap.jp_target))
@@ -118,6 +121,39 @@ def dashboard(lang: str, name: str, snap: LearnerSnapshot) -> tuple[str, InlineK
          button(t(lang, "dashboard.progress"), data("pg", "show"))],
     )
     return "\n".join(lines), markup
+
+
+#: Cohorts and courses per cohort the dashboard and /progress list (the rest are counted), so a
+#: learner in many cohorts still gets a message that fits a phone screen.
+PROGRAMMES_SHOWN: Final = 3
+STEPS_SHOWN: Final = 6
+
+
+def programme_lines(lang: str, programmes: Sequence[Programme], today: date) -> list[str]:
+    """Each of the learner's cohorts by name with its path: every course's progress and
+    deadline (on the learner's local ``today``), the one /learn continues marked."""
+    lines: list[str] = []
+    for programme in programmes[:PROGRAMMES_SHOWN]:
+        lines.append(t(lang, "path.programme", cohort=programme.name))
+        following = programme.next_step
+        for step in programme.steps[:STEPS_SHOWN]:
+            title = step.progress.course.title.get(lang)
+            if step.passed:
+                lines.append(t(lang, "path.step_passed", title=title))
+                continue
+            marker = t(lang, "path.marker_next" if step is following else "path.marker_todo")
+            done, total = step.progress.done, step.progress.total
+            lines.append(
+                t(lang, "path.step_deadline", marker=marker, title=title, done=done,
+                  total=total, deadline=deadline_text(lang, step.deadline, today))
+                if step.deadline is not None else
+                t(lang, "path.step", marker=marker, title=title, done=done, total=total))
+        if len(programme.steps) > STEPS_SHOWN:
+            lines.append(t(lang, "path.more_courses",
+                           count=len(programme.steps) - STEPS_SHOWN))
+    if len(programmes) > PROGRAMMES_SHOWN:
+        lines.append(t(lang, "path.more_cohorts", count=len(programmes) - PROGRAMMES_SHOWN))
+    return lines
 
 
 # --------------------------------------------------------------------------- lessons

@@ -1,16 +1,20 @@
-"""/export's HR reports (``ex:`` buttons): the SIASN sheet and JP per person, XLSX and CSV.
+"""/export's reports (``ex:`` buttons): progress, the SIASN sheet and JP per person, XLSX + CSV.
 
-The flow, from /export's menu: a report (``ex:r:<s|j>``), then whose records: all learners
+The flow, from /export's menu: a report (``ex:r:<p|s|j>``), then whose records: all learners
 (``ex:a:<r>:<year>``), a work unit (a page of units ``ex:u:<r>:<page>``, then
 ``ex:uc:<r>:<unit code>:<year>``) or a cohort (``ex:k:<r>:<page>``, then
 ``ex:kc:<r>:<cohort>:<year>``). The files come for this year; the last one carries a button for
 the other year offered (the previous one, or back to this one). The files hold personal data
 (NIP, names), so the whole of /export works in the private chat only (bot.handlers.stats).
+Every scope goes through ``StatsService.reach``: a cohort the presser may not see is an expired
+button, and a trainer limited to their own cohorts gets, for all learners or a unit, only the
+members of those cohorts (and only their units to pick from).
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 
@@ -20,17 +24,36 @@ from bot.handlers.cohorts import show_menu
 from bot.handlers.paging import paged
 from bot.handlers.render import button
 from bot.i18n import SafeHtml
-from bot.training import sheets
+from bot.training import export, sheets
 from bot.training.siasn import Scope, jp_table, siasn_table, unit_code
 
 #: The actions of the ``ex`` area this module answers.
 ACTIONS = frozenset({"r", "a", "u", "uc", "k", "kc"})
 
 
+#: The scope screen's text of each report.
+_SCOPE_TEXT = {"p": "reports.scope_progress", "s": "export.scope_siasn", "j": "export.scope_jp"}
+
+
 def report_buttons(context: SinauContext) -> list[list[InlineKeyboardButton]]:
-    """The two rows /export's menu ends with: the SIASN sheet and JP per person."""
-    return [[button(context.label("export.btn_siasn"), data("ex", "r", "s"))],
-            [button(context.label("export.btn_jp"), data("ex", "r", "j"))]]
+    """The rows of /export's reports: progress, then the SIASN sheet and JP per person side by
+    side (two rows, so a page of cohorts above still fits a phone screen)."""
+    return [[button(context.label("reports.btn_progress"), data("ex", "r", "p"))],
+            [button(context.label("export.btn_siasn"), data("ex", "r", "s")),
+             button(context.label("export.btn_jp"), data("ex", "r", "j"))]]
+
+
+def _staff_id(update: Update) -> int:
+    user = update.effective_user
+    assert user is not None  # the caller checked the role
+    return user.id
+
+
+async def _everyone(update: Update, context: SinauContext) -> Scope:
+    """All learners, as the presser may read them (bot.training.stats.StatsService.reach)."""
+    scope = await context.services.training.stats.reach(_staff_id(update), Scope.everyone())
+    assert scope is not None  # only a cohort can be out of reach
+    return scope
 
 
 def _back(context: SinauContext, callback: str) -> list[InlineKeyboardButton]:
@@ -40,8 +63,8 @@ def _back(context: SinauContext, callback: str) -> list[InlineKeyboardButton]:
 async def _scopes(update: Update, context: SinauContext, report: str) -> None:
     """The report's scope screen: all learners, a work unit, a cohort."""
     year, _ = context.services.training.siasn.years()
-    key = "export.scope_siasn" if report == "s" else "export.scope_jp"
-    text = context.t(key, target=context.services.settings.learning.annual_jp_target)
+    text = context.t(_SCOPE_TEXT[report],
+                     target=context.services.settings.learning.annual_jp_target)
     await show_menu(update, text, [
         [button(context.label("export.btn_all"), data("ex", "a", report, year))],
         [button(context.label("export.btn_unit"), data("ex", "u", report, 0))],
@@ -51,9 +74,9 @@ async def _scopes(update: Update, context: SinauContext, report: str) -> None:
 
 
 async def _units(update: Update, context: SinauContext, report: str, page: int) -> None:
-    """A page of the work units learners gave."""
+    """A page of the work units learners (the presser may read) gave."""
     siasn = context.services.training.siasn
-    units = await siasn.units()
+    units = await siasn.units(await _everyone(update, context))
     back = _back(context, data("ex", "r", report))
     if not units:
         await show_menu(update, context.t("export.pick_unit_empty"), [back])
@@ -66,9 +89,9 @@ async def _units(update: Update, context: SinauContext, report: str, page: int) 
 
 
 async def _cohorts(update: Update, context: SinauContext, report: str, page: int) -> None:
-    """A page of the cohorts."""
+    """A page of the cohorts the presser may see."""
     training = context.services.training
-    cohorts = await training.cohorts.all()
+    cohorts = await training.cohorts.visible_to(_staff_id(update))
     back = _back(context, data("ex", "r", report))
     if not cohorts:
         await show_menu(update, context.t("stats.no_cohorts"), [back])
@@ -81,27 +104,32 @@ async def _cohorts(update: Update, context: SinauContext, report: str, page: int
                                                      context.lang)), [*shown.rows, back])
 
 
-async def _chosen(context: SinauContext, press: Press
+async def _chosen(update: Update, context: SinauContext, press: Press
                   ) -> tuple[Scope, str, str, int, list[str]] | None:
-    """(scope, its label, its file-name part, year, the press's other args) of a final
-    press; None when the year is not offered or the unit or cohort is gone."""
-    siasn = context.services.training.siasn
+    """(scope as the presser may read it, its label, its file-name part, year, the press's
+    other args) of a final press; None when the year is not offered, or the unit or cohort is
+    gone or out of the presser's reach."""
+    training = context.services.training
+    siasn = training.siasn
     year = press.number(len(press) - 1)
     if year not in siasn.years():
         return None
     if press.action == "a":
-        return Scope.everyone(), context.t("export.scope_all"), "semua", year, []
+        return await _everyone(update, context), context.t("export.scope_all"), "semua", year, []
     if press.action == "uc":
+        everyone = await _everyone(update, context)
         code = press.arg(1)
-        unit = await siasn.unit_named(code)
+        unit = await siasn.unit_named(code, everyone)
         if unit is None:
             return None
-        return (Scope.of_unit(unit), context.t("export.scope_unit", unit=unit),
-                f"unit-{code}", year, [code])
-    cohort = await context.services.training.cohorts.get(press.number(1))
-    if cohort is None:
+        return (replace(everyone, kind="unit", unit=unit),
+                context.t("export.scope_unit", unit=unit), f"unit-{code}", year, [code])
+    cohort = await training.cohorts.get(press.number(1))
+    scope = (None if cohort is None else
+             await training.stats.reach(_staff_id(update), Scope.of_cohort(cohort.id)))
+    if cohort is None or scope is None:
         return None
-    return (Scope.of_cohort(cohort.id), context.t("export.scope_cohort", name=cohort.name),
+    return (scope, context.t("export.scope_cohort", name=cohort.name),
             f"kelompok-{cohort.id}", year, [str(cohort.id)])
 
 
@@ -109,7 +137,7 @@ async def _send(update: Update, context: SinauContext, press: Press) -> None:
     """Send the chosen report for the chosen scope and year (both files, or "nothing")."""
     query = update.callback_query
     assert query is not None
-    chosen = await _chosen(context, press)
+    chosen = await _chosen(update, context, press)
     if chosen is None:
         await query.answer(context.label("common.expired_button"))
         return
@@ -123,6 +151,9 @@ async def _send(update: Update, context: SinauContext, press: Press) -> None:
                                           data("ex", press.action, report, *args, other))]])
     chat = update.effective_chat
     assert chat is not None
+    if report == "p":
+        await _send_progress(update, context, scope, scope_label, slug, year, again)
+        return
     if report == "s":
         rows = await siasn.course_rows(scope, year)
         table, stem, key = siasn_table(rows), "siasn", "export.caption_siasn"
@@ -145,6 +176,30 @@ async def _send(update: Update, context: SinauContext, press: Press) -> None:
             chat.id, InputFile(content, filename=f"{name}.{extension}"),
             caption=context.t(key, scope=scope_label, year=year, format=extension.upper(),
                               **params),
+            reply_markup=markup,
+        )
+
+
+async def _send_progress(update: Update, context: SinauContext, scope: Scope,
+                         scope_label: str, slug: str, year: int,
+                         again: InlineKeyboardMarkup) -> None:
+    """The progress sheet of a scope and year (both files, or "nobody")."""
+    chat = update.effective_chat
+    assert chat is not None
+    rows = await context.services.training.stats.progress_sheet(scope, year)
+    if not rows:
+        await context.bot.send_message(
+            chat.id, context.t("reports.empty_progress", scope=scope_label), reply_markup=again)
+        return
+    name = f"sinau-progres-{slug}-{year}"
+    xlsx = await asyncio.to_thread(export.to_xlsx, rows, title=f"{scope_label} {year}",
+                                   year=year)
+    csv_bytes = export.to_csv(rows, year=year)
+    for content, extension, markup in ((xlsx, "xlsx", None), (csv_bytes, "csv", again)):
+        await context.bot.send_document(
+            chat.id, InputFile(content, filename=f"{name}.{extension}"),
+            caption=context.t("reports.caption_progress", scope=scope_label, year=year,
+                              count=len(rows), format=extension.upper()),
             reply_markup=markup,
         )
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import LearningSettings
     from bot.content.catalogue import CatalogueHolder
+    from bot.learning.path import Programme
     from bot.learning.progress import CourseProgress
 
 
@@ -40,8 +41,8 @@ class ReportsMixin:
     catalogue: CatalogueHolder
     issuer: str
 
-    async def resolve(self, user: User) -> CourseProgress | None:
-        """Where /learn continues (LearningService)."""
+    async def place(self, user: User) -> tuple[CourseProgress | None, tuple[Programme, ...]]:
+        """Where /learn continues and the learner's cohort paths (LearningService)."""
         raise NotImplementedError
 
     async def course_list(self, user: User) -> list[CourseProgress]:
@@ -85,7 +86,7 @@ class ReportsMixin:
         user = await self._users.get(user_id)
         if user is None:
             return None
-        target = await self.resolve(user)
+        target, paths = await self.place(user)
         lesson = target.next_lesson if target else None
         days = await self._records.activity_days(user.id)
         today = self.today(user)
@@ -103,6 +104,8 @@ class ReportsMixin:
             minutes_year=minutes,
             jp_year=jp_value(minutes, self.settings.minutes_per_jp),
             jp_target=self.settings.annual_jp_target,
+            today=today,
+            programmes=paths,
         )
 
     # ------------------------------------------------------------------ certificates

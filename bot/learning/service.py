@@ -20,8 +20,8 @@ from bot.clock import Clock
 from bot.config import LearningSettings
 from bot.content.catalogue import CatalogueHolder
 from bot.content.models import Course, Lesson, Question
+from bot.learning import path, quiz, review
 from bot.learning import progress as prog
-from bot.learning import quiz, review
 from bot.learning.evaluation import EvaluationMixin, EvaluationStatus
 from bot.learning.reports import ReportsMixin
 from bot.learning.views import (
@@ -35,7 +35,7 @@ from bot.learning.views import (
 from bot.storage.certificates import CertificateRepository
 from bot.storage.db import Database
 from bot.storage.evaluations import EvaluationRepository
-from bot.storage.learning import LearnerPrefs, LearningRepository, LessonProgress
+from bot.storage.learning import Journey, LearnerPrefs, LearningRepository, LessonProgress
 from bot.storage.reviews import ReviewItem, ReviewLogEntry, ReviewRepository, Schedule
 from bot.storage.sessions import Session, SessionRepository
 from bot.storage.users import User, UserRepository
@@ -160,17 +160,43 @@ class LearningService(ReportsMixin, EvaluationMixin):
         await self._records.set_current_course(user.id, course.key)
         return await self.course_progress(user, course)
 
-    def _resolve(self, user: User, courses: list[prog.CourseProgress]
-                 ) -> prog.CourseProgress | None:
+    def _paths_of(self, journey: Journey
+                  ) -> tuple[list[prog.CourseProgress], tuple[path.Programme, ...]]:
+        """Every course's progress (catalogue order) and the learner's cohort paths."""
+        courses = self._progress_of(journey.lessons)
+        by_key = {item.course.key: item for item in courses}
+        return courses, path.programmes(journey.path, by_key, journey.passed)
+
+    def _resolve(self, user: User, courses: list[prog.CourseProgress],
+                 paths: tuple[path.Programme, ...] = (), *,
+                 lessons_left: bool = True) -> prog.CourseProgress | None:
+        """The current course while it has lessons left (the learner chose it, or was in
+        it); else the next course of the learner's cohort paths (see bot.learning.path;
+        with ``lessons_left`` one with a lesson left); else, in catalogue order, the first
+        course with a lesson left."""
         current = self.current_course_key(user)
         for item in courses:
             if item.course.key == current and not item.complete:
                 return item
+        step = path.next_on_path(paths, lessons_left=lessons_left)
+        if step is not None:
+            return step.progress
         return next((item for item in courses if not item.complete), None)
 
     async def resolve(self, user: User) -> prog.CourseProgress | None:
-        """Where /learn continues: the current course unless complete, else the first open one."""
-        return self._resolve(user, await self.course_list(user))
+        """Where /learn continues: the current course unless complete, else the next course
+        of the learner's cohort paths, else the first open one."""
+        return (await self.place(user))[0]
+
+    async def place(self, user: User
+                    ) -> tuple[prog.CourseProgress | None, tuple[path.Programme, ...]]:
+        """Where /learn continues (see ``resolve``) and the learner's cohort paths."""
+        courses, paths = self._paths_of(await self._records.journey(user.id))
+        return self._resolve(user, courses, paths), paths
+
+    async def paths(self, user: User) -> tuple[path.Programme, ...]:
+        """The learner's cohorts, each with its path (courses in order, progress, deadline)."""
+        return self._paths_of(await self._records.journey(user.id))[1]
 
     # ------------------------------------------------------------------ lessons
 
@@ -183,20 +209,24 @@ class LearningService(ReportsMixin, EvaluationMixin):
     async def next_step(self, user: User, present: Present[LessonView], *,
                         evaluation: bool = True) -> LessonView | EvaluationStatus | None:
         """What /learn does: the current course's final evaluation when its lessons are done
-        and it is not passed (``evaluation``), else the next lesson (shown); None when every
-        course is complete. The usual path costs no more than showing the lesson."""
-        rows = await self._records.lessons(user.id)
-        courses = self._progress_of(rows)
+        and it is not passed (``evaluation``), else the next lesson (shown) of the current
+        course or of the learner's cohort paths (a path course whose lessons are done offers
+        its evaluation); None when every course is complete. The usual path costs no more
+        than showing the lesson: progress, paths and passed courses are one query."""
+        journey = await self._records.journey(user.id)
+        courses, paths = self._paths_of(journey)
         current = self.current_course_key(user)
         chosen = next((c for c in courses if c.course.key == current), None)
-        if evaluation and chosen is not None and chosen.complete:
-            result = await self._evaluations.result(user.id, chosen.course.key)
-            if result is None or not result.passed:
-                return await self.evaluation_status(user, chosen.course)
-        target = self._resolve(user, courses)
-        if target is None or target.next_lesson is None:
+        if (evaluation and chosen is not None and chosen.complete
+                and chosen.course.key not in journey.passed):
+            return await self.evaluation_status(user, chosen.course)
+        target = self._resolve(user, courses, paths, lessons_left=not evaluation)
+        if target is None:
             return None
-        return await self._show_lesson(user, target.course, target.next_lesson, rows, present)
+        if target.next_lesson is None:
+            return await self.evaluation_status(user, target.course) if evaluation else None
+        return await self._show_lesson(user, target.course, target.next_lesson,
+                                       journey.lessons, present)
 
     async def open_lesson(self, user: User, course_key: str, lesson_key: str,
                           present: Present[LessonView]) -> LessonView | None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from bot.content.models import Course, Lesson, Localized, Question
+from bot.learning.path import Programme
 from bot.learning.progress import CourseProgress
 from bot.storage.certificates import CertificateRecord
 
@@ -124,7 +125,9 @@ class LearnerSnapshot:
     """A learner at a glance: for the dashboard and the daily nudge.
 
     ``course_*``/``lesson_*`` describe what /learn would open next (None when every course is
-    complete); titles are Localized so the caller picks the language.
+    complete); titles are Localized so the caller picks the language. ``programmes`` are the
+    learner's cohorts with their paths; ``today`` is the learner's local date (deadlines are
+    read against it).
     """
 
     user_id: int
@@ -139,3 +142,5 @@ class LearnerSnapshot:
     minutes_year: int
     jp_year: Decimal
     jp_target: int
+    today: date | None = None
+    programmes: tuple[Programme, ...] = ()

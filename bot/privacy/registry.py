@@ -53,10 +53,16 @@ PERSONAL: tuple[PersonalColumn, ...] = (
     PersonalColumn("evaluation_attempts", "user_id", Erase.DELETE),
     PersonalColumn("evaluation_attempts", "chat_id", Erase.DELETE),
     PersonalColumn("course_results", "user_id", Erase.DELETE),
+    PersonalColumn("deadline_reminders", "user_id", Erase.DELETE),
     PersonalColumn("nudge_ledger", "user_id", Erase.DELETE),
     PersonalColumn("nudge_schedules", "user_id", Erase.DELETE),
     PersonalColumn("cohort_members", "user_id", Erase.DELETE),
     PersonalColumn("trainer_prompts", "user_id", Erase.DELETE),
+    # A trainer's cohort assignments and an admin's user searches die with them; an
+    # assignment another admin made stays, by nobody.
+    PersonalColumn("cohort_trainers", "user_id", Erase.DELETE),
+    PersonalColumn("cohort_trainers", "assigned_by", Erase.ZERO),
+    PersonalColumn("user_searches", "user_id", Erase.DELETE),
     PersonalColumn("roles", "user_id", Erase.DELETE),
     PersonalColumn("roles", "granted_by", Erase.ZERO),
     # Invites the person created die with them; one they redeemed stays used, by nobody.
@@ -73,6 +79,8 @@ PERSONAL: tuple[PersonalColumn, ...] = (
     PersonalColumn("discussion_threads", "opened_by", Erase.NULL),
     # Uploaded course packs belong to the organisation; who uploaded one is forgotten.
     PersonalColumn("course_packs", "uploaded_by", Erase.ZERO),
+    PersonalColumn("course_versions", "uploaded_by", Erase.ZERO),
+    PersonalColumn("course_version_events", "done_by", Erase.ZERO),
     # PostgreSQL only: updates waiting in the shared inbox (their text and names) and the
     # rate limiter's record of the last minute of sends to the person's private chat (the
     # bot writes private chats there by pseudonym, bot.delivery.shared; the entries still

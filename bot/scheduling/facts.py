@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bot.learning.service import LearningService
+from bot.learning.views import LearnerSnapshot
+from bot.scheduling.deadlines import PathCourse
 from bot.scheduling.render import NudgeFacts
 
 
@@ -25,4 +27,16 @@ class LearningFacts:
             reviews_due=snap.reviews_due,
             jp_year=snap.jp_year,
             jp_target=snap.jp_target,
+            path=_path(snap, lang),
         )
+
+
+def _path(snap: LearnerSnapshot, lang: str) -> tuple[PathCourse, ...]:
+    """The courses of the learner's cohort paths, as deadline reminders need them."""
+    return tuple(
+        PathCourse(cohort_id=programme.cohort_id, cohort_name=programme.name,
+                   course_key=step.course_key, title=step.progress.course.title.get(lang),
+                   deadline=step.deadline, finished=step.passed,
+                   assigned_at=step.assigned_at, joined_at=step.joined_at)
+        for programme in snap.programmes for step in programme.steps
+    )

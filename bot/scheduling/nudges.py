@@ -24,7 +24,7 @@ from bot.delivery.models import DeliveryResult, Sender
 from bot.delivery.stats import DeliveryStats
 from bot.delivery.workers import run_pool
 from bot.i18n import language_from_code
-from bot.scheduling import rules
+from bot.scheduling import deadlines, rules
 from bot.scheduling.render import NudgeFacts, kept_note_message, nudge_message
 from bot.storage.nudges import NudgeRepository, PlanUpdate, ScheduleRow
 
@@ -234,13 +234,23 @@ class NudgeService:
         return jobs
 
     async def _deliver(self, job: _Job, report: DispatchReport) -> None:
-        """One learner: content, ledger row, send, outcome."""
+        """One learner: content, ledger row, send, outcome.
+
+        The day's deadline reminders and path notices (bot.scheduling.deadlines) are folded
+        into the nudge, or into the kept note of a learner who already learned today (sent
+        then even where kept notes are off), and recorded with its ledger row.
+        """
         row, plan = job.row, job.plan
         now = self.clock.now()
         facts = await self.facts.facts(row.user_id, job.lang) or NudgeFacts(learned_today=False)
+        day = row.due_local_date
+        assert day is not None
+        notices = (deadlines.due_notices(facts.path, await self._repo.reminders(row.user_id),
+                                         day) if facts.path else [])
+        said = deadlines.notice_lines(job.lang, notices, day)
         kind = "nudge"
         if facts.learned_today:
-            if not self.settings.nudges.streak_kept_note:
+            if not self.settings.nudges.streak_kept_note and not said:
                 report.skipped_learned += 1
                 self.stats.count("nudge", skipped=1)
                 await self._repo.record_skips(
@@ -261,7 +271,8 @@ class NudgeService:
 
         async def claim() -> bool:
             ledger_id = await self._repo.claim(plan_after, kind=kind, planned_at=planned_at,
-                                              now=self.clock.now(), announce_backoff=announce)
+                                              now=self.clock.now(), announce_backoff=announce,
+                                              reminders=[n.record for n in notices])
             if not ledger_id:
                 report.already_handled += 1
                 return False
@@ -273,10 +284,10 @@ class NudgeService:
             message = nudge_message(
                 row.user_id, job.lang, row.name, facts, local_now,
                 backoff_gap=rules.gap_days(plan.ignored_streak, self.backoff_after)
-                if announce else None,
+                if announce else None, notices=said,
             )
         else:
-            message = kept_note_message(row.user_id, job.lang, facts)
+            message = kept_note_message(row.user_id, job.lang, facts, said)
         # The ledger row is written when the rate limiter lets the request go (see
         # bot.delivery.attempt): a crash leaves 'sending' only the requests really out, and a
         # stop while the nudge waits out a 429 gives it back (due again).

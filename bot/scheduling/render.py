@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
 from bot.delivery.models import Button, OutgoingMessage
 from bot.i18n import SafeHtml, t
+from bot.scheduling.deadlines import PathCourse
 
 LEARN_NOW = "learn:go"
 ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
@@ -24,6 +26,8 @@ class NudgeFacts:
     reviews_due: int = 0
     jp_year: Decimal = Decimal(0)
     jp_target: int = 20
+    # The courses of the learner's cohort paths, for deadline reminders and path notices.
+    path: tuple[PathCourse, ...] = ()
 
 
 def decimal_text(value: Decimal, lang: str) -> str:
@@ -65,9 +69,11 @@ def nudge_message(
     local_now: datetime,
     *,
     backoff_gap: int | None = None,
+    notices: Sequence[SafeHtml] = (),
 ) -> OutgoingMessage:
-    """The daily nudge: what is next, reviews, streak, JP, and a button that starts it."""
-    lines: list[str] = [_greeting(lang, name, local_now.time())]
+    """The daily nudge: the deadline reminders and path notices of the day (``notices``), what
+    is next, reviews, streak, JP, and a button that starts it."""
+    lines: list[str] = [_greeting(lang, name, local_now.time()), *notices]
     if facts.lesson_title:
         lines.append(t(lang, "nudge.next_lesson", title=facts.lesson_title,
                        minutes=facts.lesson_minutes or 0))
@@ -90,10 +96,14 @@ def nudge_message(
     )
 
 
-def kept_note_message(chat_id: int, lang: str, facts: NudgeFacts) -> OutgoingMessage:
-    """The light note for a learner who already learned today."""
+def kept_note_message(chat_id: int, lang: str, facts: NudgeFacts,
+                      notices: Sequence[SafeHtml] = ()) -> OutgoingMessage:
+    """The light note for a learner who already learned today; with the day's deadline
+    reminders and path notices it comes with a sound and the button that starts learning."""
     if facts.streak > 1:
         text = t(lang, "nudge.kept_streak", days=facts.streak)
     else:
         text = t(lang, "nudge.kept")
-    return OutgoingMessage(chat_id=chat_id, text=text, kind="nudge", disable_notification=True)
+    buttons = ((Button(t(lang, "nudge.button"), LEARN_NOW),),) if notices else ()
+    return OutgoingMessage(chat_id=chat_id, text="\n".join([*notices, text]), kind="nudge",
+                           buttons=buttons, disable_notification=not notices)

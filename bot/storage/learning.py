@@ -51,6 +51,51 @@ class LessonProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class PathEntry:
+    """A course on the path of one of the learner's cohorts (an active cohort, an active
+    course): its deadline (local date 'YYYY-MM-DD'), its place, when it was assigned and when
+    the learner joined the cohort."""
+
+    cohort_id: int
+    cohort_name: str
+    course_key: str
+    deadline: str | None
+    position: int
+    assigned_at: datetime | None
+    joined_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Journey:
+    """What /learn reads in one query: lesson progress, the cohort paths and passed courses."""
+
+    lessons: list[LessonProgress]
+    path: list[PathEntry]
+    passed: frozenset[str]
+
+
+# One round trip for /learn: the learner's lesson rows, the courses of their cohorts' paths
+# and the courses they passed, as three branches of one UNION ALL told apart by ``part``.
+_JOURNEY = """
+SELECT 'lesson' AS part, course_key, lesson_key, furthest_card, cards_done, started_at,
+       completed_at, completed_on, minutes_credited, NULL AS cohort_id, NULL AS cohort_name,
+       NULL AS deadline, NULL AS position, NULL AS assigned_at, NULL AS joined_at
+  FROM lesson_progress WHERE user_id = ?
+UNION ALL
+SELECT 'path', cc.course_key, NULL, NULL, NULL, NULL, NULL, NULL, NULL, c.id, c.name,
+       cc.deadline, cc.position, cc.assigned_at, m.joined_at
+  FROM cohort_members m
+  JOIN cohorts c ON c.id = m.cohort_id AND c.archived = 0
+  JOIN cohort_courses cc ON cc.cohort_id = c.id AND cc.active = 1
+ WHERE m.user_id = ?
+UNION ALL
+SELECT 'passed', course_key, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL
+  FROM course_results WHERE user_id = ? AND passed_on IS NOT NULL
+"""
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerRecord:
     """What storing an answer did."""
 
@@ -115,6 +160,26 @@ class LearningRepository:
                 (user_id, course_key),
             )
         return [LessonProgress.from_row(r) for r in rows]
+
+    async def journey(self, user_id: int) -> Journey:
+        """Lesson progress, cohort paths (in cohort, then path order) and passed courses, in
+        one query."""
+        lessons: list[LessonProgress] = []
+        path: list[PathEntry] = []
+        passed: set[str] = set()
+        for row in await self._db.fetch_all(_JOURNEY, (user_id, user_id, user_id)):
+            if row["part"] == "lesson":
+                lessons.append(LessonProgress.from_row(row))
+            elif row["part"] == "path":
+                path.append(PathEntry(
+                    cohort_id=int(row["cohort_id"]), cohort_name=row["cohort_name"],
+                    course_key=row["course_key"], deadline=row["deadline"],
+                    position=int(row["position"]), assigned_at=from_epoch(row["assigned_at"]),
+                    joined_at=epoch_of(row["joined_at"])))
+            else:
+                passed.add(row["course_key"])
+        path.sort(key=lambda p: (p.cohort_id, p.position, p.course_key))
+        return Journey(lessons, path, frozenset(passed))
 
     async def see_card(
         self, user_id: int, course_key: str, lesson_key: str, card: int, last: bool,

@@ -117,6 +117,16 @@ class LedgerEntry:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """A deadline reminder or path notice told (or seen) once: see ``deadline_reminders``."""
+
+    cohort_id: int
+    course_key: str
+    kind: str
+    deadline: str  # 'YYYY-MM-DD', '' for none
+
+
 def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
 
@@ -178,8 +188,10 @@ class NudgeRepository:
         planned_at: datetime,
         now: datetime,
         announce_backoff: bool,
+        reminders: Sequence[Reminder] = (),
     ) -> int | None:
-        """Write the ledger row ('sending') and advance the schedule, right before the send.
+        """Write the ledger row ('sending') and advance the schedule, right before the send;
+        the deadline reminders the nudge carries are written with it, pointing at that row.
 
         Returns the ledger id, 0 when the learner already has a row for that local day (do
         not send), or None when the schedule changed since it was read (re-plan first).
@@ -208,6 +220,16 @@ class NudgeRepository:
                 (plan.user_id, local_date.isoformat(), kind, to_epoch(planned_at),
                  to_epoch(now)),
             )
+            if rows and reminders:
+                await self._db.execute_many(
+                    "INSERT INTO deadline_reminders (user_id, cohort_id, course_key, kind,"
+                    " deadline, ledger_id, local_date, created_at) VALUES (?, ?, ?, ?, ?, ?,"
+                    " ?, ?) ON CONFLICT (user_id, cohort_id, course_key, kind, deadline)"
+                    " DO NOTHING",
+                    [(plan.user_id, r.cohort_id, r.course_key, r.kind, r.deadline,
+                      rows[0]["id"], local_date.isoformat(), to_epoch(now))
+                     for r in reminders],
+                )
         return int(rows[0]["id"]) if rows else 0
 
     async def unclaim(self, ledger_id: int, before: ScheduleRow) -> bool:
@@ -288,6 +310,16 @@ class NudgeRepository:
                     for user_id, day, status, reason, planned in entries
                 ],
             )
+
+    async def reminders(self, user_id: int) -> list[Reminder]:
+        """The deadline reminders and path notices recorded for a learner, oldest first."""
+        rows = await self._db.fetch_all(
+            "SELECT cohort_id, course_key, kind, deadline FROM deadline_reminders"
+            " WHERE user_id = ? ORDER BY created_at, local_date",
+            (user_id,),
+        )
+        return [Reminder(int(r["cohort_id"]), r["course_key"], r["kind"], r["deadline"])
+                for r in rows]
 
     async def ledger(self, user_id: int) -> list[LedgerEntry]:
         """One learner's ledger, oldest first."""

@@ -18,7 +18,7 @@ few tens of milliseconds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
@@ -53,11 +53,14 @@ def records_sql() -> str:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Whose records: every learner, the learners of one work unit, or one cohort's members."""
+    """Whose records: every learner, the learners of one work unit, or one cohort's members;
+    ``within`` (when set) keeps only members of those cohorts (a trainer limited to their own
+    cohorts, bot.training.cohorts.CohortService.visible_to)."""
 
     kind: Literal["all", "unit", "cohort"]
     unit: str | None = None
     cohort_id: int | None = None
+    within: tuple[int, ...] | None = None
 
     @classmethod
     def everyone(cls) -> Scope:
@@ -74,8 +77,23 @@ class Scope:
         """The members of a cohort."""
         return cls("cohort", cohort_id=cohort_id)
 
+    def only_in(self, cohort_ids: list[int]) -> Scope:
+        """This scope, narrowed to the members of these cohorts."""
+        return replace(self, within=tuple(sorted(set(cohort_ids))))
+
     def where(self) -> tuple[str, dict[str, Any]]:
         """The condition on ``users u`` and its parameters."""
+        where, params = self._where()
+        if self.within is None:
+            return where, params
+        if not self.within:
+            return "1 = 0", params
+        names = [f"within{n}" for n in range(len(self.within))]
+        where += (" AND EXISTS (SELECT 1 FROM cohort_members w WHERE w.user_id = u.id"
+                  f" AND w.cohort_id IN ({', '.join(':' + n for n in names)}))")
+        return where, {**params, **dict(zip(names, self.within, strict=True))}
+
+    def _where(self) -> tuple[str, dict[str, Any]]:
         if self.kind == "unit":
             return "u.unit = :unit", {"unit": self.unit}
         if self.kind == "cohort":
@@ -166,10 +184,13 @@ class RecordRepository:
         return [PersonTotal(r["id"], r["nip"], r["name"], r["unit"], r["jabatan"],
                             r["institution"], int(r["minutes"])) for r in rows]
 
-    async def units(self) -> list[str]:
-        """The work units learners gave, by name."""
+    async def units(self, scope: Scope | None = None) -> list[str]:
+        """The work units learners gave (those of ``scope``'s learners), by name."""
+        where, params = (scope or Scope.everyone()).where()
         rows = await self._db.fetch_all(
-            "SELECT unit FROM users WHERE unit IS NOT NULL AND unit <> '' GROUP BY unit"
-            f" ORDER BY {self._db.dialect.nocase('unit')}, unit",  # noqa: S608
+            "SELECT u.unit FROM users u WHERE u.unit IS NOT NULL AND u.unit <> ''"
+            f" AND {where} GROUP BY u.unit"  # noqa: S608
+            f" ORDER BY {self._db.dialect.nocase('u.unit')}, u.unit",
+            params,
         )
         return [r["unit"] for r in rows]

@@ -79,6 +79,12 @@ class Prompt:
 _COHORT_COLUMNS = (
     "c.id, c.name, c.invite_code, c.created_by, c.archived, c.group_chat_id, c.created_at"
 )
+# "Cohort ``c`` is run by the trainer given twice as parameters": they created it, or an
+# admin assigned them to it.
+_RUN_BY = (
+    "(c.created_by = ? OR EXISTS (SELECT 1 FROM cohort_trainers t"
+    " WHERE t.cohort_id = c.id AND t.user_id = ?))"
+)
 
 
 class TrainingRepository:
@@ -104,8 +110,12 @@ class TrainingRepository:
         return changed == 1
 
     async def revoke(self, user_id: int) -> bool:
-        """Take the stored role away; False when there was none."""
-        return await self._db.execute("DELETE FROM roles WHERE user_id = ?", (user_id,)) == 1
+        """Take the stored role away (and the cohorts assigned to them); False when there was
+        none."""
+        async with self._db.transaction():
+            await self._db.write("DELETE FROM cohort_trainers WHERE user_id = ?", (user_id,))
+            return await self._db.execute(
+                "DELETE FROM roles WHERE user_id = ?", (user_id,)) == 1
 
     async def trainer_ids(self) -> list[int]:
         """Everyone with a stored trainer role."""
@@ -173,16 +183,60 @@ class TrainingRepository:
         )
         return [Cohort.from_row(r) for r in rows]
 
-    async def cohorts_run_by(self, user_id: int) -> list[Cohort]:
-        """Active cohorts this trainer created, newest first, with member counts."""
+    async def cohorts_run_by(self, user_id: int, *, archived: bool = False) -> list[Cohort]:
+        """Active (or archived) cohorts this trainer created or was assigned to, newest first,
+        with member counts."""
         rows = await self._db.fetch_all(
             f"SELECT {_COHORT_COLUMNS}, COUNT(m.user_id) AS members FROM cohorts c"
             " LEFT JOIN cohort_members m ON m.cohort_id = c.id"
-            " WHERE c.archived = 0 AND c.created_by = ?"
+            f" WHERE c.archived = ? AND {_RUN_BY}"
             " GROUP BY c.id ORDER BY c.created_at DESC, c.id DESC",
-            (user_id,),
+            (int(archived), user_id, user_id),
         )
         return [Cohort.from_row(r) for r in rows]
+
+    async def runs(self, user_id: int, cohort_id: int) -> bool:
+        """True when this trainer created the cohort or was assigned to it (archived too)."""
+        return await self._db.fetch_value(
+            f"SELECT 1 FROM cohorts c WHERE c.id = ? AND {_RUN_BY}",  # noqa: S608
+            (cohort_id, user_id, user_id),
+        ) is not None
+
+    async def assign_trainer(self, cohort_id: int, user_id: int, by: int,
+                             now: datetime) -> bool:
+        """Assign a trainer to a cohort; False when they already were."""
+        return await self._db.execute(
+            "INSERT INTO cohort_trainers (cohort_id, user_id, assigned_by, assigned_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (cohort_id, user_id) DO NOTHING",
+            (cohort_id, user_id, by, to_epoch(now)),
+        ) == 1
+
+    async def unassign_trainer(self, cohort_id: int, user_id: int) -> bool:
+        """Remove a trainer's assignment to a cohort; False when there was none."""
+        return await self._db.execute(
+            "DELETE FROM cohort_trainers WHERE cohort_id = ? AND user_id = ?",
+            (cohort_id, user_id),
+        ) == 1
+
+    async def assigned_trainers(self, cohort_id: int) -> list[int]:
+        """The trainers an admin assigned to this cohort, in the order they were assigned."""
+        rows = await self._db.fetch_all(
+            "SELECT user_id FROM cohort_trainers WHERE cohort_id = ?"
+            " ORDER BY assigned_at, user_id",
+            (cohort_id,),
+        )
+        return [int(r["user_id"]) for r in rows]
+
+    async def runners(self) -> list[tuple[int, Cohort]]:
+        """(trainer, cohort) for every active cohort and each one who created it or was
+        assigned to it, by cohort name."""
+        rows = await self._db.fetch_all(
+            f"SELECT r.user_id AS runner, {_COHORT_COLUMNS} FROM cohorts c JOIN"
+            " (SELECT id AS cohort_id, created_by AS user_id FROM cohorts"
+            " UNION SELECT cohort_id, user_id FROM cohort_trainers) r ON r.cohort_id = c.id"
+            f" WHERE c.archived = 0 ORDER BY {self._db.dialect.nocase('c.name')}, c.id",  # noqa: S608
+        )
+        return [(int(r["runner"]), Cohort.from_row(r)) for r in rows]
 
     async def rename_cohort(self, cohort_id: int, name: str) -> bool:
         """Change the name; False if there is no such cohort."""
@@ -270,6 +324,25 @@ class TrainingRepository:
             " ON CONFLICT (cohort_id, user_id) DO NOTHING",
             (cohort_id, user_id, to_epoch(now)),
         ) == 1
+
+    async def remove_member(self, cohort_id: int, user_id: int) -> bool:
+        """Take a learner out of a cohort (their learning stays theirs); False if not in it."""
+        return await self._db.execute(
+            "DELETE FROM cohort_members WHERE cohort_id = ? AND user_id = ?",
+            (cohort_id, user_id),
+        ) == 1
+
+    async def member(self, cohort_id: int, user_id: int) -> Member | None:
+        """One member of a cohort, or None when they are not in it."""
+        row = await self._db.fetch_one(
+            f"SELECT u.id, {MEMBER_NAME} AS name, u.unit, u.is_active, m.joined_at"
+            " FROM cohort_members m JOIN users u ON u.id = m.user_id"
+            " WHERE m.cohort_id = ? AND m.user_id = ?",  # noqa: S608
+            (cohort_id, user_id),
+        )
+        return None if row is None else Member(
+            row["id"], row["name"], row["unit"], epoch_of(row["joined_at"]),
+            bool(row["is_active"]))
 
     async def members(self, cohort_id: int, *, limit: int, offset: int = 0) -> list[Member]:
         """A page of members, by name."""

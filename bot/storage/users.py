@@ -222,6 +222,93 @@ class UserRepository:
         """How many users are known."""
         return int(await self._db.fetch_value("SELECT COUNT(*) FROM users") or 0)
 
+    async def get_many(self, user_ids: list[int]) -> dict[int, User]:
+        """The known users among ``user_ids``, by id."""
+        if not user_ids:
+            return {}
+        rows = await self._db.fetch_all(
+            f"SELECT * FROM users WHERE {self._db.dialect.in_list('id')}",  # noqa: S608
+            (self._db.list_param(user_ids),),
+        )
+        return {int(r["id"]): User.from_row(r) for r in rows}
+
+    async def search(self, query: str, *, limit: int, offset: int = 0) -> tuple[list[User], int]:
+        """People whose name, @username or NIP contains ``query`` (see ``_search_filter``),
+        by name: one page of them and how many there are in all."""
+        where, params = _search_filter(query)
+        if where is None:
+            return [], 0
+        total = await self._db.fetch_value(
+            f"SELECT COUNT(*) FROM users u WHERE ({where})", params)  # noqa: S608
+        rows = await self._db.fetch_all(
+            f"SELECT u.* FROM users u WHERE ({where})"  # noqa: S608
+            f" ORDER BY {self._db.dialect.nocase(MEMBER_NAME)}, u.id LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [User.from_row(r) for r in rows], int(total or 0)
+
+    async def save_search(self, user_id: int, query: str, now: datetime) -> int:
+        """Remember an admin's search (for its page buttons); its id. Searches older than a
+        day are dropped on the way."""
+        async with self._db.transaction():
+            await self._db.write(
+                "DELETE FROM user_searches WHERE user_id = ? AND created_at < ?",
+                (user_id, to_epoch(now) - _SEARCH_KEPT_SECONDS),
+            )
+            rows = await self._db.returning(
+                "INSERT INTO user_searches (user_id, query, created_at) VALUES (?, ?, ?)"
+                " RETURNING id",
+                (user_id, query, to_epoch(now)),
+            )
+        return int(rows[0]["id"])
+
+    async def saved_search(self, search_id: int, user_id: int) -> str | None:
+        """The text of this admin's search ``search_id`` (None: unknown, or someone else's)."""
+        value = await self._db.fetch_value(
+            "SELECT query FROM user_searches WHERE id = ? AND user_id = ?", (search_id, user_id))
+        return None if value is None else str(value)
+
+
+_SEARCH_KEPT_SECONDS = 24 * 3600
+# Every name a person may be looked up by: the chosen display name and the Telegram name.
+_SEARCH_NAME = (
+    "lower(COALESCE(u.display_name, '') || ' ' || u.first_name || ' '"
+    " || COALESCE(u.last_name, ''))"
+)
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` for LIKE ... ESCAPE '\\', with the text's own ``\\``, ``%`` and ``_`` taken
+    literally (a search for "50%" or "a_b" means those characters, not wildcards)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _search_filter(query: str) -> tuple[str | None, tuple[Any, ...]]:
+    """The WHERE clause and parameters of a people search (None: nothing to look for).
+
+    ``@name`` looks in usernames only; digits look in NIPs (any part, so the last four found
+    on a printed list do) and match a Telegram id exactly; other text looks in names and
+    usernames. Case does not matter: both sides are lower-cased (SQLite's lower() folds
+    ASCII only, PostgreSQL's every letter). Only fixed SQL fragments are joined here; the
+    typed text travels as parameters.
+    """
+    text = " ".join(query.split()).lower()
+    if text.startswith("@"):
+        name = text[1:]
+        if not name:
+            return None, ()
+        return "lower(COALESCE(u.username, '')) LIKE ? ESCAPE '\\'", (like_pattern(name),)
+    if not text:
+        return None, ()
+    digits = text.replace(" ", "").replace(".", "")
+    if digits.isascii() and digits.isdigit():
+        return ("COALESCE(u.nip, '') LIKE ? ESCAPE '\\' OR u.id = ?",
+                (like_pattern(digits), int(digits) if len(digits) <= 15 else -1))
+    pattern = like_pattern(text)
+    return (f"{_SEARCH_NAME} LIKE ? ESCAPE '\\'"
+            " OR lower(COALESCE(u.username, '')) LIKE ? ESCAPE '\\'", (pattern, pattern))
+
 
 class ChatRepository:
     """Reads and writes ``chats``."""

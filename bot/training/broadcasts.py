@@ -6,6 +6,13 @@ wait, see bot.delivery.attempt) and 'sent' with the message id after it. A row f
 when the process starts again may or may not have arrived, so it becomes 'uncertain' and is
 reported, never resent: at most once per recipient. Pending rows resume; a send stopped while
 it waited (for its turn, or out a 429) was never made and goes back to pending.
+
+Quiet hours (``delivery.quiet_hours``) are applied per recipient, in the recipient's own zone
+(a learner's, the bot's default for a group): a row reached inside them is held, still
+pending, until they end, and the broadcast stays 'sending' until every row is settled; an
+urgent broadcast skips them. The stragglers' audience ('behind') is resolved through
+``behind(cohort_id, course_key)`` when the broadcast starts sending, not when it is created.
+Times are chosen by bot.training.schedule; a moment already past is refused here too.
 """
 
 from __future__ import annotations
@@ -14,24 +21,27 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.buttons import data
 from bot.clock import Clock
 from bot.content.catalogue import CatalogueHolder
 from bot.content.render import render_markdown
-from bot.delivery.models import Button, Media, OutgoingMessage, Sender
+from bot.delivery.models import Button, DeliveryResult, Media, OutgoingMessage, Sender
+from bot.delivery.quiet import QuietHours, zone_of
 from bot.delivery.workers import run_pool
 from bot.i18n import SafeHtml, choose_language, t
 from bot.storage.broadcasts import Broadcast, BroadcastRepository, Recipient
+from bot.training.schedule import future
 
 logger = logging.getLogger(__name__)
 
-AUDIENCES = ("everyone", "cohort", "group")
+AUDIENCES = ("everyone", "cohort", "group", "behind")
 CONTENT_KINDS = ("text", "lesson", "photo", "document")
-MORNING_HOUR = 7
+#: Who is behind on a course in a cohort: (cohort id, course key) -> user ids.
+Behind = Callable[[int, str], Awaitable[list[int]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +56,7 @@ class Progress:
     cancelled: int = 0
     pending: int = 0
     sending: int = 0
+    held: int = 0  # of the pending: waiting out their quiet hours
 
     @property
     def remaining(self) -> int:
@@ -59,17 +70,6 @@ class Progress:
                 + self.remaining)
 
 
-def schedule_time(choice: str, now: datetime, zone: ZoneInfo) -> datetime | None:
-    """'h': in one hour; 'm': tomorrow at 07:00 local time. None for anything else."""
-    if choice == "h":
-        return now + timedelta(hours=1)
-    if choice == "m":
-        local = now.astimezone(zone)
-        tomorrow = (local + timedelta(days=1)).date()
-        return datetime(tomorrow.year, tomorrow.month, tomorrow.day, MORNING_HOUR, tzinfo=zone)
-    return None
-
-
 class BroadcastService:
     """Compose, enqueue, run, cancel and recover broadcasts (no telegram here)."""
 
@@ -77,8 +77,13 @@ class BroadcastService:
         self, repo: BroadcastRepository, clock: Clock, sender: Sender,
         catalogue: CatalogueHolder, *, workers: int = 8, batch: int = 200,
         progress_every: float = 3.0, monotonic: Callable[[], float] = time.monotonic,
+        quiet: QuietHours | None = None, zone: ZoneInfo | None = None,
+        behind: Behind | None = None,
     ) -> None:
         self._repo = repo
+        self._quiet = quiet
+        self._zone = zone or ZoneInfo("Asia/Jakarta")
+        self._behind = behind
         self._clock = clock
         self._sender = sender
         self._catalogue = catalogue
@@ -94,6 +99,27 @@ class BroadcastService:
     async def get(self, broadcast_id: int) -> Broadcast | None:
         """One broadcast, in whatever state."""
         return await self._repo.get(broadcast_id)
+
+    async def upcoming(self, trainer_id: int | None, limit: int = 10) -> list[Broadcast]:
+        """Scheduled and sending broadcasts of a trainer (everyone's for None), soonest first."""
+        return await self._repo.upcoming(trainer_id, limit)
+
+    async def recipient_count(self, broadcast: Broadcast) -> int:
+        """Its recipients: the rows frozen so far; the audience now for a draft; the
+        stragglers now while a 'behind' broadcast waits for its time."""
+        if broadcast.audience_kind == "behind" and broadcast.state in ("draft", "scheduled"):
+            return len(await self._stragglers(broadcast))
+        if broadcast.state == "draft":
+            if broadcast.audience_kind is None:
+                return 0
+            return await self._repo.audience_size(broadcast.audience_kind,
+                                                  broadcast.audience_ref)
+        return await self._repo.recipient_count(broadcast.id)
+
+    async def _stragglers(self, broadcast: Broadcast) -> list[int]:
+        if self._behind is None or broadcast.audience_ref is None:
+            return []
+        return await self._behind(broadcast.audience_ref, broadcast.audience_course or "")
 
     def message_for(self, broadcast: Broadcast, recipient: Recipient) -> OutgoingMessage:
         """The message one recipient gets (a lesson is rendered in the learner's language)."""
@@ -154,23 +180,72 @@ class BroadcastService:
         return await self._repo.set_content(broadcast_id, "lesson", course_key=course_key,
                                            lesson_key=lesson_key)
 
-    async def set_audience(self, broadcast_id: int, kind: str, ref: int | None) -> int | None:
-        """Choose the audience; the recipient count now, or None if not a draft any more."""
-        if kind not in AUDIENCES:
+    async def set_audience(self, broadcast_id: int, kind: str, ref: int | None,
+                           course_key: str | None = None) -> int | None:
+        """Choose the audience ('behind': cohort ``ref``'s members behind on ``course_key``);
+        the recipient count now, or None if not a draft any more."""
+        if kind not in AUDIENCES or (kind == "behind") != (course_key is not None):
             raise ValueError(kind)
-        if not await self._repo.set_audience(broadcast_id, kind, ref):
+        if not await self._repo.set_audience(broadcast_id, kind, ref, course_key):
             return None
+        if kind == "behind":
+            assert ref is not None and course_key is not None
+            return len(await self._behind(ref, course_key)) if self._behind else 0
         return await self._repo.audience_size(kind, ref)
+
+    async def set_urgent(self, broadcast_id: int, urgent: bool) -> bool:
+        """Mark a draft urgent: it goes out through its recipients' quiet hours."""
+        return await self._repo.set_urgent(broadcast_id, urgent)
 
     async def confirm(self, broadcast_id: int, *, at: datetime | None, progress_chat_id: int,
                       progress_message_id: int | None) -> int | None:
-        """Freeze the recipients and send now (``at`` None) or later; their number."""
-        if at is not None and at <= self._clock.now():
-            at = None
-        return await self._repo.enqueue(
+        """Freeze the recipients and send now (``at`` None) or later; their number (for the
+        stragglers scheduled later: how many are behind now). WhenError if ``at`` has passed.
+        """
+        now = self._clock.now()
+        if at is not None:
+            future(at, now)
+        found = await self._repo.get(broadcast_id)
+        if found is None or found.state != "draft":
+            return None
+        user_ids: list[int] | None = None
+        if found.audience_kind == "behind":
+            # Resolved when sending starts: now, or at the scheduled time (no rows until then).
+            user_ids = await self._stragglers(found) if at is None else []
+        count = await self._repo.enqueue(
             broadcast_id, scheduled_at=at, progress_chat_id=progress_chat_id,
-            progress_message_id=progress_message_id, now=self._clock.now(),
+            progress_message_id=progress_message_id, now=now, user_ids=user_ids,
         )
+        if count is not None and at is not None and found.audience_kind == "behind":
+            return len(await self._stragglers(found))
+        return count
+
+    async def set_progress_message(self, broadcast_id: int, chat_id: int,
+                                   message_id: int) -> None:
+        """The trainer's message edited into progress when sending starts."""
+        await self._repo.set_progress_message(broadcast_id, chat_id, message_id)
+
+    async def reschedule(self, broadcast_id: int, at: datetime) -> bool:
+        """Move a scheduled broadcast; False once it started sending. WhenError if past."""
+        return await self._repo.reschedule(broadcast_id, future(at, self._clock.now()))
+
+    async def set_scheduled_text(self, broadcast_id: int, html_text: str) -> bool:
+        """New text (or caption) for a scheduled broadcast; False once it started sending."""
+        return await self._repo.set_scheduled_text(broadcast_id, html_text)
+
+    async def test_send(self, broadcast: Broadcast, chat_id: int, lang: str,
+                        telegram_language: str | None = None) -> DeliveryResult | None:
+        """The exact message to the trainer's own chat, after a line saying it is a test.
+
+        No recipient row is written: it is not part of the broadcast or its report. A
+        broadcast to a group is shown as the group will see it."""
+        as_group = broadcast.audience_kind == "group"
+        recipient = Recipient(chat_id, None if as_group else chat_id, lang, telegram_language)
+        message = replace(self.message_for(broadcast, recipient), kind="broadcast_test")
+        await self._sender.send(OutgoingMessage(
+            chat_id=chat_id, kind="broadcast_test",
+            text=t(lang, "schedule.test_mark", id=broadcast.id)))
+        return await self._sender.send(message)
 
     async def cancel(self, broadcast_id: int) -> bool:
         """Stop a broadcast: no further sends; pending rows become cancelled."""
@@ -194,12 +269,21 @@ class BroadcastService:
         return counted
 
     async def start_due(self) -> list[int]:
-        """Scheduled broadcasts whose time has come start sending."""
-        return await self._repo.start_due(self._clock.now())
+        """Scheduled broadcasts whose time has come start sending (the stragglers' audience
+        is resolved now); their ids."""
+        started = []
+        for found in await self._repo.due(self._clock.now()):
+            user_ids = (await self._stragglers(found) if found.audience_kind == "behind"
+                        else None)
+            if await self._repo.start(found.id, self._clock.now(), user_ids):
+                started.append(found.id)
+        return started
 
     async def to_run(self) -> list[int]:
-        """Broadcasts in state 'sending' that no task of this process is running."""
-        return [i for i in await self._repo.ids_in_state("sending") if i not in self._running]
+        """Broadcasts in state 'sending' with a send due (or only their end left) that no task
+        of this process is running; one whose recipients all wait out quiet hours waits."""
+        return [i for i in await self._repo.ids_to_run(self._clock.now())
+                if i not in self._running]
 
     def is_running(self, broadcast_id: int) -> bool:
         """True while this process runs the broadcast."""
@@ -208,18 +292,22 @@ class BroadcastService:
     async def progress(self, broadcast_id: int) -> Progress:
         """Recipients per state now."""
         counts = await self._repo.counts(broadcast_id)
-        return Progress(broadcast_id, **counts)
+        held = await self._repo.held(broadcast_id, self._clock.now())
+        return Progress(broadcast_id, **counts, held=held)
 
     async def run(
         self, broadcast_id: int, *,
         on_progress: Callable[[Progress], Awaitable[None]],
         should_stop: Callable[[], bool] = lambda: False,
     ) -> Progress | None:
-        """Send to every pending recipient; the final counts, or None if interrupted.
+        """Send to every pending recipient; the final counts, or None if interrupted or
+        waiting for quiet hours to end.
 
         ``should_stop`` is the process shutting down: no new send starts and the broadcast
         stays 'sending', to resume after the restart. A cancel stops new sends too, but the
-        broadcast ends (its final counts are returned).
+        broadcast ends (its final counts are returned). Recipients inside their quiet hours
+        are held; when only they are left the run reports once more and returns None, and the
+        broadcast stays 'sending' until ``to_run`` offers it again.
         """
         broadcast = await self._repo.get(broadcast_id)
         if broadcast is None or broadcast.state != "sending" or broadcast_id in self._running:
@@ -271,9 +359,10 @@ class BroadcastService:
 
         await on_progress(await self.progress(bid))
         while not stopped():
-            batch = await self._repo.pending(bid, self._batch)
+            batch = await self._repo.pending(bid, self._batch, self._clock.now())
             if not batch:
                 break
+            batch = await self._hold_quiet(broadcast, batch)
             await run_pool(batch, one, workers=self._workers, should_stop=should_stop)
             fresh = await self._repo.get(bid)
             if fresh is None or fresh.state != "sending":
@@ -281,6 +370,29 @@ class BroadcastService:
         if should_stop():
             logger.info("broadcast %d interrupted by shutdown; it resumes at start", bid)
             return None
+        if bid not in self._cancelled and await self._repo.held(bid, self._clock.now()):
+            await on_progress(await self.progress(bid))
+            logger.info("broadcast %d waits for its recipients' quiet hours to end", bid)
+            return None
         await self._repo.finish(bid, self._clock.now())
         self._cancelled.discard(bid)
         return await self.progress(bid)
+
+    async def _hold_quiet(self, broadcast: Broadcast,
+                          batch: list[Recipient]) -> list[Recipient]:
+        """Hold the recipients inside their quiet hours now; the ones to send to."""
+        if self._quiet is None or broadcast.urgent:
+            return batch
+        now = self._clock.now()
+        sendable, holds = [], []
+        for recipient in batch:
+            zone = (zone_of(recipient.timezone, self._zone) if recipient.user_id is not None
+                    else self._zone)
+            until = self._quiet.held_until(now, zone)
+            if until is None:
+                sendable.append(recipient)
+            else:
+                holds.append((recipient.chat_id, until))
+        if holds:
+            await self._repo.hold(broadcast.id, holds, now)
+        return sendable

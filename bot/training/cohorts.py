@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.storage.db import Conflict
@@ -53,6 +54,19 @@ def parse_deadline(text: str) -> date | None:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkResult:
+    """What linking a group to a cohort did: 'linked', 'already' (to this cohort), or
+    'elsewhere' (linked to ``current``, another cohort: nothing moved until asked again)."""
+
+    outcome: Literal["linked", "already", "elsewhere"]
+    current: Cohort | None = None
+
+
+class PastDeadline(ValueError):  # noqa: N818 - a refusal, reported as such
+    """A deadline before today (in the configured zone) is refused."""
+
+
+@dataclass(frozen=True, slots=True)
 class JoinResult:
     """What opening a cohort link did."""
 
@@ -64,24 +78,45 @@ class CohortService:
     """Create, list, rename, archive cohorts; assign courses; let learners join by link."""
 
     def __init__(self, repo: TrainingRepository, clock: Clock, *, roles: RoleService,
-                 trainers_own_cohorts: bool = False) -> None:
+                 trainers_own_cohorts: bool = False, zone: ZoneInfo | None = None) -> None:
         self._repo = repo
         self._clock = clock
         self._roles = roles
         self._own_only = trainers_own_cohorts
+        self._zone = zone  # the zone deadlines are dates of (locale.timezone; UTC if None)
 
-    async def visible_to(self, user_id: int) -> list[Cohort]:
-        """The active cohorts this staff member may see and steer, newest first: every cohort
-        for an admin (or when trainers are not limited), else the ones the trainer runs."""
+    async def visible_to(self, user_id: int, *, archived: bool = False) -> list[Cohort]:
+        """The active (or archived) cohorts this staff member may see and steer, newest
+        first: every cohort for an admin (or when trainers are not limited), else the ones
+        the trainer runs (created, or was assigned to by an admin)."""
         if not self._own_only or self._roles.is_admin(user_id):
-            return await self._repo.cohorts()
-        return await self._repo.cohorts_run_by(user_id)
+            return await self._repo.cohorts(archived=archived)
+        return await self._repo.cohorts_run_by(user_id, archived=archived)
 
     async def may_see(self, user_id: int, cohort_id: int) -> bool:
-        """True when this staff member may read and steer this cohort (see visible_to)."""
+        """True when this staff member may read and steer this cohort (see visible_to; an
+        archived cohort they run too, so they can restore it)."""
         if not self._own_only or self._roles.is_admin(user_id):
             return True
-        return any(c.id == cohort_id for c in await self._repo.cohorts_run_by(user_id))
+        return await self._repo.runs(user_id, cohort_id)
+
+    async def cohorts_run_by(self, user_id: int) -> list[Cohort]:
+        """The active cohorts this trainer created or was assigned to, newest first."""
+        return await self._repo.cohorts_run_by(user_id)
+
+    async def trainers(self, cohort_id: int) -> list[int]:
+        """The trainers an admin assigned to this cohort (its creator runs it anyway)."""
+        return await self._repo.assigned_trainers(cohort_id)
+
+    async def toggle_trainer(self, cohort_id: int, trainer_id: int, *, by: int) -> bool:
+        """Assign a trainer to the cohort, or remove the assignment; True when now assigned.
+        Only trainers can be assigned (admins see every cohort anyway): ValueError else."""
+        if await self._roles.role_of(trainer_id) != "trainer":
+            raise ValueError(f"user {trainer_id} is not a trainer")
+        if await self._repo.unassign_trainer(cohort_id, trainer_id):
+            return False
+        await self._repo.assign_trainer(cohort_id, trainer_id, by, self._clock.now())
+        return True
 
     @property
     def limited(self) -> bool:
@@ -123,21 +158,44 @@ class CohortService:
         return await self._repo.toggle_course(cohort_id, course_key, self._clock.now())
 
     async def set_deadline(self, cohort_id: int, course_key: str, deadline: date | None) -> None:
-        """Assign the course with a deadline (None clears it)."""
+        """Assign the course with a deadline (None clears it); ``PastDeadline`` for a date
+        before today in the configured zone."""
+        if deadline is not None and deadline < self._clock.now().astimezone(
+                self._zone or UTC).date():
+            raise PastDeadline(deadline.isoformat())
         await self._repo.set_deadline(
             cohort_id, course_key, None if deadline is None else deadline.isoformat(),
             self._clock.now(),
         )
 
-    async def members(self, cohort_id: int, page: int = 0) -> list[Member]:
-        """One page of members."""
-        return await self._repo.members(
-            cohort_id, limit=MEMBERS_PAGE, offset=max(0, page) * MEMBERS_PAGE
-        )
+    async def members(self, cohort_id: int, page: int = 0, *,
+                      size: int = MEMBERS_PAGE) -> list[Member]:
+        """One page of members, by name."""
+        return await self._repo.members(cohort_id, limit=size, offset=max(0, page) * size)
+
+    async def member(self, cohort_id: int, user_id: int) -> Member | None:
+        """One member of the cohort (None when they are not in it)."""
+        return await self._repo.member(cohort_id, user_id)
+
+    async def remove_member(self, cohort_id: int, user_id: int) -> bool:
+        """Take a learner out of the cohort; what they learned stays theirs. False when they
+        were not a member."""
+        return await self._repo.remove_member(cohort_id, user_id)
 
     async def link_group(self, cohort_id: int, chat_id: int | None) -> bool:
-        """Link (or unlink) the cohort's discussion group."""
+        """Link (or unlink) the cohort's discussion group, moving it from any other cohort."""
         return await self._repo.link_group(cohort_id, chat_id)
+
+    async def link_group_asking(self, cohort_id: int, chat_id: int) -> LinkResult:
+        """Link the group unless another cohort has it: then nothing changes and the caller
+        asks before moving it (``link_group``)."""
+        current = await self._repo.cohort_for_group(chat_id)
+        if current is not None and current.id == cohort_id:
+            return LinkResult("already", current)
+        if current is not None:
+            return LinkResult("elsewhere", current)
+        await self._repo.link_group(cohort_id, chat_id)
+        return LinkResult("linked")
 
     async def for_group(self, chat_id: int) -> Cohort | None:
         """The cohort linked to a group chat."""

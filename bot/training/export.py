@@ -1,4 +1,4 @@
-"""The HR (BKPSDM) export of a cohort's progress: XLSX and CSV built in memory.
+"""The progress sheet (all learners, a unit or a cohort) for the BKPSDM: XLSX and CSV in memory.
 
 Headers are Indonesian whatever the trainer's language: the file goes to the BKPSDM. Text that a
 spreadsheet would read as a formula (starting with = + - @, or a tab / carriage return) gets a
@@ -20,9 +20,10 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _WIDTHS = (28, 28, 15, 17, 13, 16, 15, 30)
 
 
-def headers() -> list[str]:
-    """The column headers, in Indonesian."""
-    return [str(t("id", f"export.h_{column}")) for column in COLUMNS]
+def headers(year: int | None = None) -> list[str]:
+    """The column headers, in Indonesian (the JP column names ``year`` when given)."""
+    return [str(t("id", "reports.h_jp", year=year)) if column == "jp" and year is not None
+            else str(t("id", f"export.h_{column}")) for column in COLUMNS]
 
 
 def neutralise(value: str) -> str:
@@ -36,14 +37,14 @@ def _cells(row: ProgressRow) -> list[object]:
         neutralise(row.unit),
         row.courses_completed,
         row.lessons_completed,
-        row.jp_this_year,
+        row.jp,
         row.accuracy,
         datetime.combine(row.last_active, time()) if row.last_active else None,
         neutralise(row.certificates),
     ]
 
 
-def to_xlsx(rows: Sequence[ProgressRow], *, title: str) -> bytes:
+def to_xlsx(rows: Sequence[ProgressRow], *, title: str, year: int | None = None) -> bytes:
     """An XLSX workbook: one sheet, typed cells (numbers, dates), frozen header row."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -52,7 +53,7 @@ def to_xlsx(rows: Sequence[ProgressRow], *, title: str) -> bytes:
     sheet = workbook.active
     assert sheet is not None
     sheet.title = str(t("id", "export.sheet"))
-    sheet.append(headers())
+    sheet.append(headers(year))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
@@ -71,18 +72,18 @@ def to_xlsx(rows: Sequence[ProgressRow], *, title: str) -> bytes:
     return buffer.getvalue()
 
 
-def to_csv(rows: Sequence[ProgressRow]) -> bytes:
+def to_csv(rows: Sequence[ProgressRow], *, year: int | None = None) -> bytes:
     """The same table as CSV: UTF-8 with a BOM (so Excel reads it as UTF-8), comma separated."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers())
+    writer.writerow(headers(year))
     for row in rows:
         writer.writerow([
             neutralise(row.name),
             neutralise(row.unit),
             row.courses_completed,
             row.lessons_completed,
-            f"{row.jp_this_year:.1f}",
+            f"{row.jp:.1f}",
             "" if row.accuracy is None else f"{row.accuracy:.1f}",
             row.last_active.isoformat() if row.last_active else "",
             neutralise(row.certificates),

@@ -106,13 +106,14 @@ class SiasnService:
         year = self.today().year
         return year, year - 1
 
-    async def units(self) -> list[str]:
-        """The work units learners gave, by name."""
-        return await self._records.units()
+    async def units(self, scope: Scope | None = None) -> list[str]:
+        """The work units learners gave (the learners of ``scope``, default all), by name."""
+        return await self._records.units(scope)
 
-    async def unit_named(self, code: str) -> str | None:
-        """The work unit whose ``unit_code`` is ``code``, if any learner still has it."""
-        return next((u for u in await self._records.units() if unit_code(u) == code), None)
+    async def unit_named(self, code: str, scope: Scope | None = None) -> str | None:
+        """The work unit whose ``unit_code`` is ``code``, if a learner (of ``scope``) has it."""
+        return next((u for u in await self._records.units(scope) if unit_code(u) == code),
+                    None)
 
     def _row(self, record: LearningRecord) -> SiasnRow:
         course = self._catalogue.course(record.ref) if record.source == "course" else None

@@ -42,6 +42,7 @@ def farm_env(emulator: BotApiEmulator, pg_url: str, **extra: str) -> dict[str, s
                     SINAU_NUDGES__TICK_SECONDS="0.5",
                     # The test runs at any hour of the host's day.
                     SINAU_NUDGES__QUIET_START="00:00", SINAU_NUDGES__QUIET_END="00:00",
+                    SINAU_DELIVERY__QUIET_HOURS="",
                     **extra)
 
 

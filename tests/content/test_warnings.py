@@ -14,6 +14,8 @@ from bot.content.catalogue import Catalogue, CatalogueHolder
 from bot.content.check import run_check
 from bot.content.lint import longest_options, uniquely_longest_correct
 from bot.content.loader import check_packs, content_warnings
+from bot.storage import Database
+from bot.storage.packs import PackRepository
 from bot.training.upload import CoursePacks
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -125,17 +127,10 @@ def test_shipped_packs_and_example_give_no_warnings() -> None:
         assert [str(w) for w in checked.warnings] == []
 
 
-class _Repo:
-    """The one method of PackRepository that install() uses."""
-
-    async def save(self, *args: object) -> None:
-        self.saved = args
-
-
-async def test_upload_result_carries_the_warnings() -> None:
-    """An accepted upload is live and lists its warnings as 'line: message'."""
+async def test_upload_result_carries_the_warnings(db: Database) -> None:
+    """An accepted upload is a draft and lists its warnings as 'line: message'."""
     clock = FixedClock(datetime(2026, 12, 3, 2, tzinfo=UTC))
-    packs = CoursePacks(_Repo(), CatalogueHolder(Catalogue.of([])), clock)  # type: ignore[arg-type]
+    packs = CoursePacks(PackRepository(db), CatalogueHolder(Catalogue.of([])), clock)
     result = await packs.install("anything.toml", TWO_OPTIONS.read_bytes(), 1)
     assert result.accepted
     assert result.warnings == [

@@ -92,7 +92,7 @@ async def test_verify_deep_link_and_revocation(start_sinau: Any,
 
     # Only an admin revokes: the learner gets the standard refusal and nothing changes.
     refused = await sinau.send(learner, f"/revoke_cert {code} saya sendiri")
-    assert [text(m) for m in refused] == [_plain(t("id", "auth.refused"))]
+    assert [text(m) for m in refused] == [_plain(t("id", "people.refused_admin"))]
     assert (await sinau.services.learning.verify_certificate(code, issuer="")).status == "valid"
     # A reason is required.
     usage = await sinau.send(admin, f"/revoke_cert {code}")

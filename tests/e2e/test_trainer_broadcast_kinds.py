@@ -62,6 +62,7 @@ async def test_lesson_broadcast_to_cohort_and_its_group(
     assert text(audience) == say("broadcast.ask_audience")
     assert buttons(audience) == [say("broadcast.btn_everyone"),
                                  say("broadcast.btn_cohort", name="Kelurahan Karangrejo"),
+                                 say("schedule.btn_behind", name="Kelurahan Karangrejo"),
                                  say("broadcast.btn_group", name="Kelurahan Karangrejo"),
                                  say("broadcast.btn_cancel")]
     preview = await press(sinau, trainer, audience, f"bc:au:{bid}:c:{cohort_id}")

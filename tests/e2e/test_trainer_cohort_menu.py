@@ -79,10 +79,14 @@ async def test_create_rename_and_deadlines_by_buttons(
     for bad in ("31-02-2026", "besok"):
         replies = await sinau.send(trainer, bad)
         assert [text(m) for m in replies] == [say("cohort.bad_deadline")]
-    card = (await sinau.send(trainer, "30/06/2026"))[-1]
-    until = say("cohort.until", date="2026-06-30")
+    # A date in the past is refused with a clear message; the question stays open.
+    replies = await sinau.send(trainer, "01-01-2020")
+    assert [text(m) for m in replies] == [say("path.deadline_past", date="01-01-2020")]
+    assert await stored_courses(sinau, cohort.id) == {course.key: None}
+    card = (await sinau.send(trainer, "30/06/2036"))[-1]
+    until = say("cohort.until", date="2036-06-30")
     assert f"{title} ({until})" in text(card), text(card)
-    assert await stored_courses(sinau, cohort.id) == {course.key: "2026-06-30"}
+    assert await stored_courses(sinau, cohort.id) == {course.key: "2036-06-30"}
 
     # "-" clears the deadline; the course stays assigned.
     courses = await press(sinau, trainer, card, f"ch:c:{cohort.id}")
@@ -95,12 +99,12 @@ async def test_create_rename_and_deadlines_by_buttons(
     other = catalogue.courses[1]
     courses = await press(sinau, trainer, card, f"ch:c:{cohort.id}")
     await press(sinau, trainer, courses, f"ch:d:{cohort.id}:{other.key}")
-    card = (await sinau.send(trainer, "2026-12-01"))[-1]
-    assert await stored_courses(sinau, cohort.id) == {course.key: None, other.key: "2026-12-01"}
+    card = (await sinau.send(trainer, "2036-12-01"))[-1]
+    assert await stored_courses(sinau, cohort.id) == {course.key: None, other.key: "2036-12-01"}
     courses = await press(sinau, trainer, card, f"ch:c:{cohort.id}")
     courses = await press(sinau, trainer, courses, f"ch:t:{cohort.id}:{course.key}")
     assert f"▫️ {title}" in buttons(courses)
-    assert await stored_courses(sinau, cohort.id) == {other.key: "2026-12-01"}
+    assert await stored_courses(sinau, cohort.id) == {other.key: "2036-12-01"}
 
     # Back to the card, then to the list, which names the cohort with its members.
     card = await press(sinau, trainer, courses, f"ch:o:{cohort.id}")
@@ -135,7 +139,8 @@ async def test_members_invite_link_and_archive(start_sinau: Any,
         say("cohort.member_line", n=1, name=f"Ani Lestari — {unit}"),
         say("cohort.member_line", n=2, name=f"Budi — {unit}"),
     ]
-    assert button_data(members) == [f"ch:o:{cohort.id}"]   # one page: no paging arrows
+    # One page: no paging arrows; "remove members", then back.
+    assert button_data(members) == [f"ch:x:{cohort.id}:0", f"ch:o:{cohort.id}"]
 
     # Archive: the card says so and offers only restore and back; the link admits nobody.
     card = await press(sinau, trainer, members, f"ch:o:{cohort.id}")

@@ -13,11 +13,13 @@ from tests.e2e.trainer_screens import say
 LINK = re.compile(r"https://t\.me/(\w+)\?start=(c_[A-Za-z0-9]{10})")
 
 
-async def admin_and_trainer(start_sinau: Any, emulator: Any, **overrides: Any
-                            ) -> tuple[Sinau, Any, Any]:
-    """Start the bot with one admin; the admin grants the trainer role to Tari by user id."""
+async def admin_and_trainer(start_sinau: Any, emulator: Any, *, limited: bool = False,
+                            **overrides: Any) -> tuple[Sinau, Any, Any]:
+    """Start the bot with one admin; the admin grants the trainer role to Tari by user id.
+    ``limited``: trainers see only the cohorts they run (access.trainers_own_cohorts)."""
     admin = emulator.add_user("Admin", username="admin_kec")
-    sinau: Sinau = await start_sinau(access={"admin_ids": [admin.id]}, **overrides)
+    sinau: Sinau = await start_sinau(
+        access={"admin_ids": [admin.id], "trainers_own_cohorts": limited}, **overrides)
     trainer = sinau.user("Tari", last_name="Widya")
     await sinau.send(admin, "/start")
     await sinau.send(trainer, "/start")
@@ -78,3 +80,20 @@ async def learners_join(sinau: Sinau, payload: str, count: int, *, prefix: str =
 def copies(sinau: Sinau, user: Any, marker: str) -> int:
     """How many bot messages in the user's chat contain ``marker``."""
     return sum(1 for m in sinau.emu.messages(user.id) if marker in text(m))
+
+
+async def known_person(sinau: Sinau, name: str, *, username: str | None = None,
+                       last_name: str | None = None, **profile: Any) -> Any:
+    """A person who started Sinau (one /start), with ``profile`` fields (nip, unit) stored as
+    /settings would store them."""
+    user = sinau.user(name, username=username, last_name=last_name)
+    await sinau.send(user, "/start")
+    if profile:
+        await sinau.services.users.update(user.id, **profile)
+    return user
+
+
+async def grant(sinau: Sinau, admin: Any, user: Any) -> None:
+    """The admin makes ``user`` a trainer by their id."""
+    await sinau.send(admin, f"/grant {user.id}")
+    assert await sinau.services.training.roles.role_of(user.id) == "trainer"

@@ -17,6 +17,7 @@ import pytest
 
 from bot.i18n import LANGUAGES, t
 from bot.sandbox.emulator import BotApiEmulator, FakeChat, FakeUser
+from bot.storage.users import UserRepository
 from tests.e2e.harness import Message, Sinau, button_data
 from tests.e2e.learner import data_of, onboard, text, with_data
 from tests.hardening.conftest import diff_dumps, dump_database
@@ -45,6 +46,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("ABCD-1234", "AAAAAA"),
     "grant": ("{spare}", "RRRARR"),
     "revoke": ("{spare}", "RRRARR"),
+    "users": ("Cadang", "RRRARR"),
+    "trainers": ("", "RRRARR"),
     "revoke_cert": ("SNU-AAAAA-AAAAA-AAAAA salah cetak", "RRRARR"),
     "trainer": ("", "RRAARR"),
     "linkgroup": ("{cohort}", "RRAARR"),
@@ -52,7 +55,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stats": ("", "RRAARR"),
     "export": ("", "RRAARR"),
     "broadcast": ("", "RRAARR"),
+    "scheduled": ("", "RRAARR"),
     "upload": ("", "RRAARR"),
+    "versions": ("", "RRAARR"),
+    "restore_course": ("", "RRAARR"),
     "discuss": ("Topik uji", "RRRRAA"),
     "threads": ("", "RRRRAA"),
     "summary": ("", "RRRRAA"),
@@ -88,7 +94,9 @@ CALLBACKS: dict[str, tuple[str, str]] = {
     "^ch:": ("trainer:/cohort", "RRAARR"),
     "^ts:": ("trainer:/stats", "RRAARR"),
     "^ex:": ("trainer:/export", "RRAARR"),
+    "^pp:": ("forged:pp:t:0", "RRRARR"),  # people (admins): the staff list's first page
     "^bc:": ("trainer:/broadcast", "RRARRR"),
+    "^cv:": ("trainer:/versions", "RRAARR"),
     "^ds:": ("group_admin:/group_settings", "RRRRRA"),
     "*": ("forged:zz:nothing", "RRRRRR"),  # no handler claims it: "expired" for everyone
 }
@@ -99,7 +107,8 @@ MESSAGE_BOUND = ("ls", "qz", "rv")
 # The strict emulator, flood limits off (test_flooding covers them).
 pytestmark = pytest.mark.emulator(flood_limits=False)
 
-REFUSAL_KEYS = ("auth.refused", "common.expired_button", "onboarding.private_first",
+REFUSAL_KEYS = ("auth.refused", "people.refused_admin", "people.not_your_cohort",
+                "common.expired_button", "onboarding.private_first",
                 "discussion.only_in_group", "discussion.managers_only",
                 "common.unknown_command", "privacy.private_only")
 
@@ -322,3 +331,118 @@ async def test_authorization_table(start_sinau: Any, emulator: BotApiEmulator) -
     cells = len(ROLES) * (len(COMMANDS) + len(CALLBACKS))
     assert sum(len(v) for v in observed.values()) == cells
     assert wrong == [], "\n".join([*wrong, "observed:", table])
+
+
+#: Sinau staff in the cohort's group: commands and button areas that show per-person data
+#: answer there with one line pointing to the private chat (a press: an alert only the presser
+#: sees), and nothing else. Every other command and button is played too, by the trainer and
+#: the admin in the group: none may bring a member's name, NIP, progress, file or chart there.
+POINTER_IN_GROUP = {"stats", "export", "^ts:", "^ex:"}
+STAFF = ("trainer", "admin")
+NIP = "198503152010011002"
+
+
+def pointer_texts() -> set[str]:
+    """The one line a group gets instead of a report, as the emulator shows it (the link's
+    tag stripped), in both languages."""
+    import re
+
+    return {re.sub(r"<[^>]+>", "", str(t(lang, "reports.private_only", bot="x")))
+            for lang in LANGUAGES}
+
+
+def report_buttons(cohort_id: int, year: int) -> list[str]:
+    """Every kind of /stats and /export button, with real arguments."""
+    return [f"ts:c:{cohort_id}", f"ts:w:{cohort_id}", f"ts:p:{cohort_id}",
+            f"ts:b:{cohort_id}:0", "ts:l:0", f"ex:c:{cohort_id}", "ex:l:0", "ex:r:p",
+            "ex:r:s", "ex:u:j:0", "ex:k:s:0", f"ex:a:p:{year}", f"ex:a:s:{year}",
+            f"ex:kc:j:{cohort_id}:{year}", f"ex:kc:p:{cohort_id}:{year}"]
+
+
+def personal(cast: Cast) -> list[str]:
+    """What would give the cohort member away: her name and her NIP (and its digits)."""
+    return [cast.learner.first_name, NIP, NIP[:8]]
+
+
+async def behind_member(cast: Cast) -> None:
+    """Sari joins the cohort, has a NIP, and is behind on a course due today."""
+    sinau = cast.sinau
+    cohort = await sinau.services.training.cohorts.get(cast.cohort_id)
+    assert cohort is not None
+    await sinau.send(cast.learner, f"/start {cohort.invite_code}")
+    await UserRepository(sinau.services.db).update_profile(cast.learner.id, nip=NIP)
+    await sinau.services.training.cohorts.set_deadline(
+        cast.cohort_id, "berakhlak", sinau.services.training.stats.today())
+
+
+async def test_staff_in_a_group_get_no_personal_data(start_sinau: Any,
+                                                    emulator: BotApiEmulator) -> None:
+    cast = await cast_of(start_sinau, emulator)
+    sinau = cast.sinau
+    await behind_member(cast)
+    await emulator.join_group(cast.group, cast.admin)
+    await settle(sinau)
+    # In private the trainer's /stats names her (so the check below can fail).
+    said = " ".join(text(m) for m in await sinau.send(cast.trainer, f"/stats {cast.cohort_id}"))
+    assert cast.learner.first_name in said, said
+    year = sinau.services.training.siasn.years()[0]
+    assert sinau.app is not None
+    wrong: list[str] = []
+
+    def check(what: str, new: list[Message], answers: list[str], pointer: bool) -> None:
+        shown = [text(m) for m in new] + answers
+        for message in new:
+            if {"document", "photo"} & set(message):
+                wrong.append(f"{what}: a file or photo went to the group")
+        for marker in personal(cast):
+            if any(marker in s for s in shown):
+                wrong.append(f"{what}: {marker!r} went to the group: {shown}")
+        if not pointer:
+            return
+        lines = [text(m) for m in new]
+        if answers:  # a press: only an alert to the presser, nothing in the group
+            if lines or t("id", "reports.private_alert") not in answers:
+                wrong.append(f"{what}: expected only the alert, got {shown}")
+        elif len(lines) != 1 or lines[0] not in pointer_texts():
+            wrong.append(f"{what}: expected one line pointing to the private chat: {shown}")
+
+    def group_state() -> dict[int, tuple[str, list[str]]]:
+        return {m["message_id"]: (text(m), button_data(m)) for m in emulator.messages(cast.group)}
+
+    def changed(before: dict[int, tuple[str, list[str]]]) -> list[Message]:
+        return [m for m in emulator.messages(cast.group)
+                if before.get(m["message_id"]) != (text(m), button_data(m))]
+
+    plays = [(name, COMMANDS.get(name, ("", ""))[0]) for name in
+             sorted(registered_commands(sinau.app))]
+    # A report command names its cohort too: straight to the report, were it allowed.
+    plays += [(name, "{cohort}") for name in sorted(POINTER_IN_GROUP) if "^" not in name]
+    for name, words in plays:
+        args = words.format(spare=cast.spare.id, cohort=cast.cohort_id)
+        for role in STAFF:
+            user = cast.person(role)
+            before = group_state()
+            private_before = len(emulator.messages(user))
+            await emulator.send_text(user, f"/{name} {args}".strip(), chat=cast.group)
+            await settle(sinau)
+            pointer = name in POINTER_IN_GROUP
+            check(f"/{name} {args} by the {role}", changed(before), [], pointer)
+            if pointer and len(emulator.messages(user)) != private_before:
+                wrong.append(f"/{name} by the {role}: a report went to the private chat too")
+
+    sources = [data for pattern, (source, _) in CALLBACKS.items()
+               if pattern not in POINTER_IN_GROUP
+               for data in [(await _button_source(cast, source))[0]]]
+    for data in [*sources, *report_buttons(cast.cohort_id, year)]:
+        for role in STAFF:
+            user = cast.person(role)
+            before = group_state()
+            shown = emulator.messages(cast.group)
+            query = await emulator.forge_callback(user, cast.group, shown[-1]["message_id"],
+                                                  data)
+            await settle(sinau)
+            answers = [a["text"] for a in emulator.callback_answers
+                       if a["callback_query_id"] == query and a["text"]]
+            pointer = any(data.startswith(p.removeprefix("^")) for p in POINTER_IN_GROUP)
+            check(f"{data!r} by the {role}", changed(before), answers, pointer)
+    assert wrong == [], "\n".join(wrong)

@@ -95,6 +95,16 @@ async def seed_person(db: Database, uid: int, *, name: str, now: datetime,
             "INSERT INTO cohort_members (cohort_id, user_id, joined_at) VALUES (?, ?, ?)",
             (cohort, uid, t))
         await conn.execute(
+            "INSERT INTO deadline_reminders (user_id, cohort_id, course_key, kind, deadline,"
+            " local_date, created_at) VALUES (?, ?, 'seed-course', 'week', '2026-01-12',"
+            " '2026-01-05', ?)", (uid, cohort, t))
+        await conn.execute(
+            "INSERT INTO cohort_trainers (cohort_id, user_id, assigned_by, assigned_at)"
+            " VALUES (?, ?, ?, ?)", (cohort, uid, uid, t))
+        await conn.execute(
+            "INSERT INTO user_searches (user_id, query, created_at) VALUES (?, ?, ?)",
+            (uid, f"{name} {uid}", t))
+        await conn.execute(
             "INSERT INTO trainer_prompts (user_id, kind, created_at)"
             " VALUES (?, 'cohort_name', ?) ON CONFLICT (user_id) DO UPDATE SET"
             " kind = excluded.kind, ref = '', created_at = excluded.created_at", (uid, t))
@@ -122,6 +132,12 @@ async def seed_person(db: Database, uid: int, *, name: str, now: datetime,
         await conn.execute(
             "INSERT INTO course_packs (course_key, content, uploaded_by, uploaded_at)"
             " VALUES (?, 'key = \"x\"', ?, ?)", (f"pack-{uid}", uid, t))
+        await conn.execute(
+            "INSERT INTO course_versions (course_key, version, content, state, uploaded_by,"
+            " uploaded_at) VALUES (?, 1, 'key = \"x\"', 'draft', ?, ?)", (f"pack-{uid}", uid, t))
+        await conn.execute(
+            "INSERT INTO course_version_events (course_key, version, action, done_by, done_at)"
+            " VALUES (?, 1, 'trial', ?, ?)", (f"pack-{uid}", uid, t))
         if db.dialect.name == "postgresql":
             # A cluster's shared inbox and rate-limit ledger (bot.cluster) hold chat ids too.
             await conn.execute(

@@ -66,6 +66,7 @@ def start_bot(emulator: BotApiEmulator, db_path: Path, log: Path,
         SINAU_TELEGRAM__POLL_TIMEOUT="1",
         SINAU_DATABASE__PATH=str(db_path),
         SINAU_NUDGES__ENABLED="false",
+        SINAU_DELIVERY__QUIET_HOURS="",  # broadcasts run at any hour of the host's day
         **extra,
     )
     with log.open("ab") as out:
@@ -252,7 +253,8 @@ UPLOAD_LOOP = textwrap.dedent("""
             n = 0
             while True:  # activate the two versions in turn until killed
                 result = await packs.install("pack.toml", versions[n % 2], 7)
-                assert result.accepted, result.problems
+                assert result.accepted and result.version is not None, result.problems
+                await packs.publish(result.version.id, 7)
                 n += 1
 
     asyncio.run(main())

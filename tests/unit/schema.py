@@ -6,12 +6,14 @@ from __future__ import annotations
 SCHEMA: dict[str, list[str]] = {
     "activity_days": ["user_id", "local_date", "lessons", "reviews"],
     "broadcast_recipients": [
-        "broadcast_id", "chat_id", "user_id", "state", "message_id", "error", "updated_at"
+        "broadcast_id", "chat_id", "user_id", "state", "message_id", "error", "updated_at",
+        "held_until",
     ],
     "broadcasts": [
         "id", "created_by", "lang", "audience_kind", "audience_ref", "content_kind", "text",
         "course_key", "lesson_key", "file_id", "state", "scheduled_at", "progress_chat_id",
-        "progress_message_id", "created_at", "started_at", "finished_at", "uncertain_reported"
+        "progress_message_id", "created_at", "started_at", "finished_at", "uncertain_reported",
+        "urgent", "audience_course",
     ],
     "certificates": [
         "code", "user_id", "course_key", "course_title", "name", "unit", "minutes", "completed_on",
@@ -20,6 +22,13 @@ SCHEMA: dict[str, list[str]] = {
     ],
     "chat_migrations": ["old_chat_id", "new_chat_id", "migrated_at"],
     "course_packs": ["course_key", "content", "uploaded_by", "uploaded_at"],
+    "course_version_events": [
+        "id", "course_key", "version", "action", "cohort_id", "summary", "done_by", "done_at"
+    ],
+    "course_versions": [
+        "id", "course_key", "version", "content", "state", "cohort_id", "summary",
+        "uploaded_by", "uploaded_at"
+    ],
     "chats": [
         "id", "type", "title", "is_forum", "language", "bot_status", "created_at", "updated_at"
     ],
@@ -27,8 +36,13 @@ SCHEMA: dict[str, list[str]] = {
         "cohort_id", "course_key", "deadline", "position", "assigned_at", "active"
     ],
     "cohort_members": ["cohort_id", "user_id", "joined_at"],
+    "cohort_trainers": ["cohort_id", "user_id", "assigned_by", "assigned_at"],
     "cohorts": [
         "id", "name", "invite_code", "created_by", "archived", "group_chat_id", "created_at"
+    ],
+    "deadline_reminders": [
+        "user_id", "cohort_id", "course_key", "kind", "deadline", "ledger_id", "local_date",
+        "created_at"
     ],
     "delivery_stats": [
         "day", "kind", "sent", "skipped", "blocked", "retried", "failed", "uncertain"
@@ -92,6 +106,7 @@ SCHEMA: dict[str, list[str]] = {
     "roles": ["user_id", "role", "granted_by", "granted_at"],
     "trainer_invites": ["code", "created_by", "created_at", "used_by", "used_at"],
     "trainer_prompts": ["user_id", "kind", "ref", "created_at"],
+    "user_searches": ["id", "user_id", "query", "created_at"],
     "users": [
         "id", "first_name", "last_name", "username", "telegram_language", "language",
         "display_name", "unit", "timezone", "start_payload", "onboarding_step", "onboarded_at",
