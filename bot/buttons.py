@@ -159,7 +159,8 @@ SPECS: Final[dict[tuple[str, str], tuple[tuple[Arg, ...], ...]]] = {
     ("bc", "ty"): ((INT,),),
     ("bc", "ts"): ((INT,),),
     ("bc", "ur"): ((INT,),),
-    ("bc", "sl"): ((), (one_of("n"),)),  # the list in place, or (n) as a new message
+    # the list in place, (n) as a new message, or one of its pages
+    ("bc", "sl"): ((), (one_of("n"),), (INT,)),
     ("bc", "ed"): ((INT,),),
     ("bc", "et"): ((INT,),),
     ("bc", "pv"): ((INT,),),

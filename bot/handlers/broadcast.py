@@ -21,7 +21,7 @@ from bot.context import SinauContext
 from bot.handlers import broadcast_schedule as schedule
 from bot.handlers.auth import require_role
 from bot.handlers.cohorts import show_menu
-from bot.handlers.paging import paged
+from bot.handlers.paging import paged, shows
 from bot.i18n import SafeHtml
 from bot.storage.broadcasts import Broadcast
 
@@ -249,9 +249,14 @@ async def on_button(update: Update, context: SinauContext) -> None:
         return
     action, parts = press.action, [press.area, press.action, *press.args]
     if action == "sl":
+        new = press.args == ("n",)
+        if press.args and not new and not shows(query, "bc:sl:"):   # a page press elsewhere
+            await query.answer(context.t("common.expired_button"))
+            return
         await query.answer()
-        text, rows = await schedule.list_view(context, sender.id)
-        if press.args:  # under a scheduled broadcast: that message stays its progress message
+        text, rows = await schedule.list_view(context, sender.id,
+                                              0 if new or not press.args else press.number(0))
+        if new:  # under a scheduled broadcast: that message stays its progress message
             await query.message.chat.send_message(text, reply_markup=InlineKeyboardMarkup(rows)
                                                   if rows else None)
         else:

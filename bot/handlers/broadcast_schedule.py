@@ -39,7 +39,8 @@ from bot.training.schedule import (
 #: The ``bc:`` actions handled here.
 ACTIONS = frozenset({"sd", "st", "ty", "ed", "et"})
 #: Broadcasts shown by /scheduled (the soonest first).
-LIST_LIMIT = 10
+#: Broadcasts on one page of /scheduled (each a few lines and a row of buttons: a phone screen).
+LIST_PAGE = 5
 #: Characters of its content each line of the list shows.
 SNIPPET = 60
 
@@ -86,13 +87,19 @@ async def _owned(context: SinauContext, user_id: int, bid: int) -> Broadcast | N
     return found
 
 
-async def list_view(context: SinauContext, user_id: int) -> tuple[str, Any]:
-    """Scheduled and sending broadcasts (everyone's for an admin): edit or cancel each."""
+async def list_view(context: SinauContext, user_id: int,
+                    page: int = 0) -> tuple[str, Any]:
+    """A page of the scheduled and sending broadcasts (everyone's for an admin): edit or
+    cancel each; « / › turn the pages (``bc:sl:<page>``)."""
     training = context.services.training
     mine = None if training.roles.is_admin(user_id) else user_id
-    found = await training.broadcasts.upcoming(mine, LIST_LIMIT)
+    page = max(0, page)
+    found = await training.broadcasts.upcoming(mine, LIST_PAGE + 1, page * LIST_PAGE)
+    if not found and page > 0:   # the last page emptied since it was drawn: the first
+        return await list_view(context, user_id)
     if not found:
         return context.t("schedule.list_empty"), []
+    more, found = len(found) > LIST_PAGE, found[:LIST_PAGE]
     zone = await _zone(context, user_id)
     lines, rows = [str(context.t("schedule.list_title"))], []
     for item in found:
@@ -110,6 +117,13 @@ async def list_view(context: SinauContext, user_id: int) -> tuple[str, Any]:
             lines.append(context.t("schedule.list_sending", id=item.id, audience=audience,
                                    body=SafeHtml(body)))
             rows.append([cancel])
+    nav = []
+    if page > 0:
+        nav.append((context.label("paging.previous"), data("bc", "sl", page - 1)))
+    if more:
+        nav.append((context.label("paging.next"), data("bc", "sl", page + 1)))
+    if nav:
+        rows.append(nav)
     return SafeHtml("\n".join(lines)), compose.button_rows(*rows)
 
 

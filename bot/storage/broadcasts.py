@@ -158,14 +158,15 @@ class BroadcastRepository:
             (html_text, broadcast_id),
         ) == 1
 
-    async def upcoming(self, created_by: int | None, limit: int) -> list[Broadcast]:
+    async def upcoming(self, created_by: int | None, limit: int,
+                       offset: int = 0) -> list[Broadcast]:
         """Scheduled and sending broadcasts (of one trainer, or everyone's for None), the
-        soonest first."""
+        soonest first, ``limit`` of them from ``offset``."""
         rows = await self._db.fetch_all(
             "SELECT * FROM broadcasts WHERE state IN ('scheduled', 'sending')"
             " AND (created_by = ? OR CAST(? AS BIGINT) IS NULL)"
-            " ORDER BY COALESCE(scheduled_at, started_at), id LIMIT ?",
-            (created_by or 0, created_by, limit),
+            " ORDER BY COALESCE(scheduled_at, started_at), id LIMIT ? OFFSET ?",
+            (created_by or 0, created_by, limit, offset),
         )
         return [Broadcast.from_row(r) for r in rows]
 

@@ -100,9 +100,11 @@ class BroadcastService:
         """One broadcast, in whatever state."""
         return await self._repo.get(broadcast_id)
 
-    async def upcoming(self, trainer_id: int | None, limit: int = 10) -> list[Broadcast]:
-        """Scheduled and sending broadcasts of a trainer (everyone's for None), soonest first."""
-        return await self._repo.upcoming(trainer_id, limit)
+    async def upcoming(self, trainer_id: int | None, limit: int = 10,
+                       offset: int = 0) -> list[Broadcast]:
+        """Scheduled and sending broadcasts of a trainer (everyone's for None), soonest first,
+        ``limit`` of them from ``offset``."""
+        return await self._repo.upcoming(trainer_id, limit, offset)
 
     async def recipient_count(self, broadcast: Broadcast) -> int:
         """Its recipients: the rows frozen so far; the audience now for a draft; the

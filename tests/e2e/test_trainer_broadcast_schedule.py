@@ -161,3 +161,29 @@ async def test_cancel_while_sending_stops_and_reports(
     assert say("broadcast.cancelled", id=bid) in edits
     assert edits[-1] == report
     assert failed_requests(emulator) == []
+
+
+async def test_scheduled_list_pages_through_every_broadcast(
+    start_sinau: Any, emulator: BotApiEmulator
+) -> None:
+    sinau, _admin, trainer = await admin_and_trainer(start_sinau, emulator)
+    cohort_id, payload = await create_cohort(sinau, trainer, "Kelurahan Lempongsari")
+    await learners_join(sinau, payload, 1)
+    broadcasts = sinau.services.training.broadcasts
+    start = sinau.clock.now() + timedelta(days=1)
+    made = []
+    for n in range(7):   # more than a page: none may be left out of the list
+        draft = await broadcasts.new_draft(trainer.id, "id")
+        await broadcasts.set_text(draft.id, f"Pengumuman {n}")
+        await broadcasts.set_audience(draft.id, "cohort", cohort_id)
+        assert await broadcasts.confirm(draft.id, at=start + timedelta(hours=n),
+                                        progress_chat_id=trainer.id,
+                                        progress_message_id=None) == 1
+        made.append(draft.id)
+    [first] = await sinau.send(trainer, "/scheduled")
+    assert button_data(first)[-1] == "bc:sl:1"
+    second = await press(sinau, trainer, first, "bc:sl:1")
+    assert button_data(second)[-1] == "bc:sl:0"
+    listed = [bid for page in (first, second) for bid in made if f"#{bid}" in text(page)]
+    assert listed == made
+    assert not any(f"#{bid}" in text(second) for bid in made[:5])
