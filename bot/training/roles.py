@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.clock import Clock
+from bot.people.nip import mask
 from bot.storage.training import Cohort, TrainingRepository
 from bot.storage.users import User, UserRepository
 
@@ -39,11 +40,9 @@ def at_least(role: Role, needed: Role) -> bool:
 
 
 def masked_nip(nip: str | None) -> str | None:
-    """A NIP for lists and cards outside the person's own chat: all but the last four digits
-    hidden (``**************2003``), None when there is none."""
-    if not nip:
-        return None
-    return "*" * (len(nip) - 4) + nip[-4:] if len(nip) > 4 else "*" * len(nip)
+    """A NIP for lists and cards outside the person's own chat (bot.people.nip.mask: the
+    middle hidden), None when there is none."""
+    return mask(nip) if nip else None
 
 
 @dataclass(frozen=True, slots=True)
