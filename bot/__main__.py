@@ -8,6 +8,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -77,7 +78,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_while_starting(_signum: int, _frame: object) -> None:
+    """SIGTERM before the bot's own handlers are in place (while importing and building):
+    nothing is open yet but the lock file, so stop as cleanly as a running bot does."""
+    raise SystemExit(0)
+
+
 def _run(settings: Settings) -> int:
+    # Starting takes a few seconds on a busy machine; a SIGTERM meanwhile must be a clean
+    # stop, not a kill. The event loop's handlers (PTB's, or serve_webhook's) replace this.
+    signal.signal(signal.SIGTERM, _stop_while_starting)
     from telegram import Update
     from telegram.error import InvalidToken, NetworkError
 

@@ -48,8 +48,12 @@ SNIPPET = 60
 @require_role("trainer")
 async def scheduled_command(update: Update, context: SinauContext) -> None:
     """/scheduled: the trainer's scheduled and sending broadcasts, to edit or cancel."""
-    sender, chat = update.effective_user, update.effective_chat
-    if sender is None or chat is None or chat.type != "private":
+    sender, chat, message = update.effective_user, update.effective_chat, update.effective_message
+    if sender is None or chat is None:
+        return
+    if chat.type != "private":   # who sends what to whom stays out of the group: one line
+        if message is not None:
+            await message.reply_text(context.t("people.private_only"))
         return
     await show_menu(update, *await list_view(context, sender.id))
 
