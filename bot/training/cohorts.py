@@ -120,7 +120,8 @@ class CohortService:
 
     @property
     def limited(self) -> bool:
-        """True when trainers see only their own cohorts (so "all learners" is admin-only)."""
+        """True when trainers see only their own cohorts (their "all learners" is then the
+        members of those cohorts, bot.training.stats.StatsService.reach)."""
         return self._own_only
 
     async def create(self, name: str, *, by: int) -> Cohort:
